@@ -1,0 +1,26 @@
+//! trueyaw learns each wind turbine's nacelle-vane error from operating data and serves yaw
+//! corrections. Data flows one way through the modules below:
+//!
+//! ```text
+//! sim (virtual turbines) ─┐
+//! real controllers ───────┴─> ingest (Modbus / OPC UA sources, poller, writer, spool)
+//!                               └─> store (PostgreSQL: readings, windows, health)
+//!                                     └─> model (vane error) ─> serve / report
+//! ```
+//!
+//! - [`domain`]: angles, turbine names, readings, quality flags, register maps.
+//! - [`config`]: the farm file with environment overrides, checked before anything starts.
+//! - [`store`]: PostgreSQL pool, migrations, and one module per table family.
+//! - [`ingest`]: device sources, the poller, the batch writer with its on-disk spool.
+//! - [`sim`]: the turbine simulator (physics, Modbus and OPC UA servers, ground truth).
+//! - [`app`]: the commands the CLI runs (`migrate`, `simulate`, `poll`, `demo`).
+//! - [`cli`] and [`telemetry`]: argument parsing and logging.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod ingest;
+pub mod sim;
+pub mod store;
+pub mod telemetry;

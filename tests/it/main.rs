@@ -1,0 +1,4 @@
+//! Integration tests: one binary (so the library links once), one module per area. Every
+//! test that needs PostgreSQL gets its own freshly created and migrated database.
+
+mod support;
