@@ -1,1 +1,107 @@
-//! (being written)
+//! Command-line interface: one subcommand per job, `--help` on everything. Exit codes: 0 on
+//! success, 2 on bad usage or bad configuration, 1 on a runtime failure.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "trueyaw", version, about = "Learns each wind turbine's vane error and serves yaw corrections")]
+pub struct Cli {
+    /// Log output format: human-readable text or JSON lines for log shippers.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true, env = "TRUEYAW_LOG_FORMAT")]
+    pub log_format: LogFormat,
+
+    /// Log filter (tracing EnvFilter syntax, e.g. `info,trueyaw=debug`); RUST_LOG also works.
+    #[arg(long, global = true, env = "TRUEYAW_LOG")]
+    pub log: Option<String>,
+
+    /// PostgreSQL URL; overrides the config file. Defaults to postgres://postgres@127.0.0.1:5432/trueyaw.
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database if needed and apply all migrations.
+    Migrate,
+
+    /// Run virtual turbines as Modbus TCP (and optionally OPC UA) servers on this machine.
+    Simulate(SimulateArgs),
+
+    /// Poll the farm's turbines into PostgreSQL until stopped (Ctrl-C or SIGTERM).
+    Poll(PollArgs),
+
+    /// One-command tour: database, simulated farm, poller, live status.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// Number of turbines (T01, T02, ...).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=5000))]
+    pub turbines: u32,
+    /// Modbus TCP port of T01; turbine i listens on base-port + i - 1.
+    #[arg(long, default_value_t = 5502)]
+    pub base_port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+    /// Random seed: the same seed gives the same wind, events and vane errors.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write the ground truth (vane errors, drift events, offsets) to this JSON file.
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
+    /// Simulated seconds per real second.
+    #[arg(long, default_value_t = 1.0, value_parser = positive_speedup)]
+    pub speedup: f64,
+    /// Also serve every turbine over OPC UA on this port.
+    #[arg(long)]
+    pub opcua_port: Option<u16>,
+    /// Switch off downtime, curtailment, stuck and missing signals (for clean experiments).
+    #[arg(long)]
+    pub clean: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PollArgs {
+    /// Farm config file (see config/demo-farm.toml).
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// Stop after this many seconds (default: run until stopped).
+    #[arg(long)]
+    pub duration: Option<u64>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Number of simulated turbines.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=200))]
+    pub turbines: u32,
+    /// How long to run, seconds.
+    #[arg(long, default_value_t = 60)]
+    pub duration: u64,
+    /// Simulated seconds per real second.
+    #[arg(long, default_value_t = 30.0, value_parser = positive_speedup)]
+    pub speedup: f64,
+    /// Random seed of the simulated farm.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Speed-ups from 0.01 (slow motion) to 10,000 (a week in a minute).
+fn positive_speedup(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.01..=10_000.0).contains(&v) { Ok(v) } else { Err(format!("{v} is outside 0.01..=10000")) }
+}

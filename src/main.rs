@@ -1,1 +1,64 @@
-fn main() {}
+//! The `trueyaw` binary: parse the command line, start logging, dispatch, map errors to exit
+//! codes (2 for bad usage or configuration, 1 for runtime failures).
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use trueyaw::app;
+use trueyaw::cli::{Cli, Command, SimulateArgs};
+use trueyaw::sim::farm::{SimOptions, SimProfile};
+use trueyaw::config::{self, ConfigError};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    trueyaw::telemetry::init(cli.log_format, cli.log.as_deref());
+    match dispatch(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.chain().any(|c| c.is::<ConfigError>()) { ExitCode::from(2) } else { ExitCode::from(1) }
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let url = || cli.database_url.clone().unwrap_or_else(|| config::database_url(None));
+    match cli.command {
+        Command::Migrate => app::migrate::run(&url()).await,
+        Command::Simulate(args) => app::simulate::run(sim_options(&args)).await,
+        Command::Poll(args) => {
+            let farm = config::load(&args.config)?;
+            let opts = app::poll::PollOptions {
+                duration: args.duration.map(Duration::from_secs),
+                database_url: cli.database_url.clone(),
+            };
+            app::poll::run(farm, opts).await.map(|_| ())
+        }
+        Command::Demo(args) => {
+            let opts = app::demo::DemoOptions {
+                turbines: args.turbines as usize,
+                duration: Duration::from_secs(args.duration),
+                speedup: args.speedup,
+                seed: args.seed,
+                database_url: url(),
+            };
+            app::demo::run(opts).await
+        }
+    }
+}
+
+fn sim_options(args: &SimulateArgs) -> SimOptions {
+    SimOptions {
+        turbines: args.turbines as usize,
+        base_port: args.base_port,
+        host: args.host,
+        seed: args.seed,
+        speedup: args.speedup,
+        start: chrono::Utc::now(),
+        opcua_port: args.opcua_port,
+        truth_path: args.truth.clone(),
+        profile: if args.clean { SimProfile::clean() } else { SimProfile::realistic() },
+    }
+}

@@ -1,4 +1,33 @@
 //! The commands the CLI runs. Each takes typed options, does its work through the lower
 //! layers, and returns `anyhow::Result` so `main` can report the cause chain.
 
+pub mod demo;
+pub mod migrate;
+pub mod poll;
 pub mod simulate;
+
+use tokio_util::sync::CancellationToken;
+
+/// Cancels `stop` on Ctrl-C or SIGTERM, so every command shuts down through the same path
+/// (flushing what it holds) whether a person or a service manager stops it.
+pub fn stop_on_signal(stop: CancellationToken) {
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => tracing::info!("Ctrl-C received, shutting down"),
+            _ = term => tracing::info!("SIGTERM received, shutting down"),
+        }
+        stop.cancel();
+    });
+}
