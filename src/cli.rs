@@ -82,6 +82,9 @@ pub struct PollArgs {
     /// Stop after this many seconds (default: run until stopped).
     #[arg(long)]
     pub duration: Option<u64>,
+    /// On exit, write a JSON summary (writer counts, poll latency, per-turbine health) here.
+    #[arg(long)]
+    pub summary: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -34,7 +34,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 duration: args.duration.map(Duration::from_secs),
                 database_url: cli.database_url.clone(),
             };
-            app::poll::run(farm, opts).await.map(|_| ())
+            let summary = app::poll::run(farm, opts).await?;
+            if let Some(path) = args.summary {
+                let json = serde_json::to_vec_pretty(&summary)?;
+                std::fs::write(&path, json).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+            }
+            Ok(())
         }
         Command::Demo(args) => {
             let opts = app::demo::DemoOptions {

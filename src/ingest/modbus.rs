@@ -92,7 +92,7 @@ impl ModbusReader {
 
     async fn connect(&mut self) -> Result<&mut Context, PollFailure> {
         if self.context.is_none() {
-            let addr = self.resolve().await?;
+            let addr = resolve(format!("{}:{}", self.host, self.port), self.connect_timeout).await?;
             let stream = match timeout(self.connect_timeout, TcpStream::connect(addr)).await {
                 Ok(Ok(s)) => s,
                 Ok(Err(e)) => return Err(failure(Quality::CONNECTION, format!("connect to {addr}: {e}"))),
@@ -103,17 +103,6 @@ impl ModbusReader {
             self.context = Some(tokio_modbus::client::tcp::attach_slave(stream, Slave(self.unit_id)));
         }
         Ok(self.context.as_mut().expect("connected above"))
-    }
-
-    async fn resolve(&self) -> Result<SocketAddr, PollFailure> {
-        let target = format!("{}:{}", self.host, self.port);
-        match timeout(self.connect_timeout, lookup_host(&target)).await {
-            Ok(Ok(mut addrs)) => {
-                addrs.next().ok_or_else(|| failure(Quality::CONNECTION, format!("{target}: no address found")))
-            }
-            Ok(Err(e)) => Err(failure(Quality::CONNECTION, format!("resolve {target}: {e}"))),
-            Err(_) => Err(failure(Quality::TIMEOUT, format!("resolve {target} timed out"))),
-        }
     }
 
     async fn read_blocks(&mut self) -> Result<Vec<(ReadBlock, Vec<u16>)>, PollFailure> {
@@ -173,6 +162,19 @@ impl ModbusReader {
             reading.set_checked(*signal, value, self.map.range(*signal));
         }
         reading
+    }
+}
+
+/// Resolves `host:port` (a name or an address) within `limit`.
+/// (A free function: `ModbusReader` holds a client that is not `Sync`, so no `&self` may be
+/// held across an await in a task that must be `Send`.)
+async fn resolve(target: String, limit: Duration) -> Result<SocketAddr, PollFailure> {
+    match timeout(limit, lookup_host(&target)).await {
+        Ok(Ok(mut addrs)) => {
+            addrs.next().ok_or_else(|| failure(Quality::CONNECTION, format!("{target}: no address found")))
+        }
+        Ok(Err(e)) => Err(failure(Quality::CONNECTION, format!("resolve {target}: {e}"))),
+        Err(_) => Err(failure(Quality::TIMEOUT, format!("resolve {target} timed out"))),
     }
 }
 

@@ -1,1 +1,31 @@
-//! (being written)
+//! PostgreSQL: the pool, migrations, and one module per table family. Queries only; no
+//! policy (batching, retrying, spooling) lives here.
+//!
+//! - [`pool`]: connecting, creating the database, applying the embedded migrations.
+//! - [`farms`]: farms and turbines, the ids everything else refers to.
+//! - [`readings`]: raw polled readings, written by binary COPY into monthly partitions.
+//! - [`windows`]: windows aggregated from readings (or imported from SCADA exports).
+//! - [`health`]: per-turbine poll health.
+//!
+//! Every function returns [`StoreError`], whose [`StoreError::is_connection`] tells an
+//! unreachable database (retry later) from a refused request (do not retry as is).
+
+mod copy;
+mod error;
+pub mod farms;
+pub mod health;
+mod partitions;
+pub mod pool;
+pub mod readings;
+pub mod windows;
+
+pub use error::StoreError;
+pub use farms::{TurbineRow, list_turbines, upsert_farm, upsert_turbine};
+pub use health::{HealthRow, load_health, upsert_health};
+pub use partitions::ensure_readings_partitions;
+pub use pool::{ACQUIRE_TIMEOUT, connect, connect_lazy, create_database_if_missing, migrate};
+pub use readings::{count_readings, readings_between, write_readings};
+pub use windows::{WindowRow, refresh_windows, window_start, windows_between};
+
+/// The connection pool type used throughout trueyaw.
+pub use sqlx::PgPool;

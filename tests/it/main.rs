@@ -2,3 +2,7 @@
 //! test that needs PostgreSQL gets its own freshly created and migrated database.
 
 mod support;
+
+mod cli;
+mod modbus_source;
+mod poller;

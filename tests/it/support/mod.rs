@@ -1,3 +1,5 @@
 //! Helpers shared by the integration tests.
 
 pub mod db;
+pub mod farm;
+pub mod fake_device;

@@ -1,0 +1,85 @@
+//! The `trueyaw` binary as a user runs it: exit codes, messages, and a short real poll.
+
+use std::process::Command;
+
+use crate::support::db::TestDb;
+use crate::support::fake_device::FakeDevice;
+use trueyaw::domain::Signal;
+
+fn trueyaw() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_trueyaw"))
+}
+
+#[test]
+fn a_bad_config_exits_with_code_2_and_names_the_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("farm.toml");
+    std::fs::write(&path, "[farm]\nname = \"x\"\n[poll]\ninterval_ms = -5\n").unwrap();
+    let out = trueyaw().args(["poll", "--config"]).arg(&path).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("farm.toml") && stderr.contains("poll.interval_ms"), "stderr: {stderr}");
+}
+
+#[test]
+fn a_missing_config_file_exits_with_code_2() {
+    let out = trueyaw().args(["poll", "--config", "/nonexistent/farm.toml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/farm.toml"));
+}
+
+#[test]
+fn bad_usage_exits_with_code_2_and_help_exits_0() {
+    assert_eq!(trueyaw().args(["poll", "--bogus"]).output().unwrap().status.code(), Some(2));
+    assert_eq!(trueyaw().args(["simulate", "--speedup", "0"]).output().unwrap().status.code(), Some(2));
+    for cmd in ["migrate", "simulate", "poll", "demo"] {
+        let out = trueyaw().args([cmd, "--help"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{cmd} --help");
+        assert!(!out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn an_unreachable_database_is_a_runtime_failure_with_exit_code_1() {
+    let out = trueyaw().arg("migrate").env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/nothing").output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test]
+async fn poll_with_a_duration_polls_a_device_into_the_database_and_exits_0() {
+    let device = FakeDevice::start(vec![], [
+        (Signal::WindSpeed, 7.0),
+        (Signal::Vane, 1.0),
+        (Signal::NacellePosition, 90.0),
+        (Signal::Power, 900.0),
+        (Signal::RotorSpeed, 12.0),
+        (Signal::Pitch, 0.0),
+        (Signal::State, 1.0),
+    ])
+    .await;
+    let db = TestDb::empty().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("farm.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[farm]\nname = \"clitest\"\n[poll]\ninterval_ms = 250\n[[turbine]]\nname = \"T01\"\n\
+             modbus = {{ host = \"127.0.0.1\", port = {} }}\n",
+            device.port
+        ),
+    )
+    .unwrap();
+    let url = db.url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        trueyaw().args(["--log-format", "json", "poll", "--duration", "2", "--config"]).arg(&path).env("DATABASE_URL", url).output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    assert!(stderr.lines().any(|l| l.starts_with('{') && l.contains("poller stopped")), "JSON logs: {stderr}");
+    let n: i64 = sqlx::query_scalar("select count(*) from readings where quality = 0").fetch_one(&db.pool).await.unwrap();
+    assert!(n >= 6, "about 8 readings expected at 4 Hz for 2 s, found {n}");
+    db.drop_now().await;
+}
