@@ -14,8 +14,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::net::{TcpStream, lookup_host};
 use tokio::time::timeout;
-use tokio_modbus::client::{Context, Reader};
-use tokio_modbus::{ExceptionCode, Slave};
+use tokio_modbus::client::{Client, Context};
+use tokio_modbus::{ExceptionCode, Request, Response, Slave};
 
 use crate::config::{ModbusSource, PollSettings};
 use crate::domain::register_map::{ReadBlock, Table};
@@ -85,7 +85,6 @@ impl ModbusReader {
     /// Drops the connection (graceful close when possible).
     pub async fn close(&mut self) {
         if let Some(mut ctx) = self.context.take() {
-            use tokio_modbus::client::Client;
             let _ = timeout(Duration::from_millis(200), ctx.disconnect()).await;
         }
     }
@@ -111,15 +110,20 @@ impl ModbusReader {
         let mut out = Vec::with_capacity(plan.len());
         for block in plan {
             let ctx = self.connect().await?;
-            let request = async {
-                match block.table {
-                    Table::Input => ctx.read_input_registers(block.start, block.count).await,
-                    Table::Holding => ctx.read_holding_registers(block.start, block.count).await,
-                }
+            // `Client::call` rather than `Reader::read_*`: the latter debug-assert the register
+            // count, so a short frame from a device would panic a debug build instead of
+            // becoming a quality flag.
+            let request = match block.table {
+                Table::Input => Request::ReadInputRegisters(block.start, block.count),
+                Table::Holding => Request::ReadHoldingRegisters(block.start, block.count),
             };
-            let result = timeout(request_timeout, request).await;
+            let result = timeout(request_timeout, ctx.call(request)).await;
             let words = match result {
-                Ok(Ok(Ok(words))) => words,
+                Ok(Ok(Ok(Response::ReadInputRegisters(words) | Response::ReadHoldingRegisters(words)))) => words,
+                Ok(Ok(Ok(other))) => {
+                    self.context = None;
+                    return Err(failure(Quality::BAD_FRAME, format!("unexpected response {other:?}")));
+                }
                 Ok(Ok(Err(code))) => {
                     return Err(failure(Quality::DEVICE_EXCEPTION, exception_message(code, &block)));
                 }

@@ -3,10 +3,18 @@
 //!
 //! # Model
 //! - Rotor: 87 m diameter, 2,000 kW rated, the size class of a Gamesa G87 or Vestas V90-2.0.
-//! - Power coefficient: the analytic Cp(lambda, beta) of Heier (1998, *Grid Integration of Wind
-//!   Energy Conversion Systems*), as used by Slootweg et al. (2003) and MathWorks' wind turbine
-//!   block: peak 0.48 at tip-speed ratio 8.1 and pitch 0, times a drive-train and electrical
-//!   efficiency of 0.92, so the electrical Cp peaks at 0.44 (typical of MW-class turbines).
+//! - Power coefficient at fine pitch: the analytic Cp(lambda) of Heier (1998, *Grid Integration
+//!   of Wind Energy Conversion Systems*; also Slootweg et al. 2003 and MathWorks' wind turbine
+//!   block), peak 0.48 at tip-speed ratio 8.1, times a drive-train and electrical efficiency of
+//!   0.92, so the electrical Cp peaks at 0.44 (typical of MW-class turbines). Below a tip-speed
+//!   ratio of 5.5 the fit falls far faster than a real, stalling rotor does (it would make
+//!   fine-pitch power drop below rated at high wind), so Cp is held at its value there.
+//! - Pitch: `Cp(lambda, beta) = Cp_fine(lambda) * exp(-beta / 10.7 deg)`. Heier's own pitch
+//!   term is not monotonic at the low tip-speed ratios of region 3, so it cannot be inverted
+//!   there; the exponential is monotonic, and its scale puts the pitch at cut-out near
+//!   23 degrees, as in the steady-state schedule of the NREL 5-MW reference turbine (Jonkman et
+//!   al. 2009, NREL/TP-500-38060). Pitch, power and the rotor's torque (which drives the vane's
+//!   wake bias) all come from this one surface, so they are mutually consistent.
 //! - Variable speed: region 2 tracks the optimal tip-speed ratio between 6 and 15 rpm; region
 //!   2.5 holds 15 rpm while the tip-speed ratio falls; region 3 pitches to hold rated power.
 //!   With cut-in 3 m/s and cut-out 25 m/s this gives rated power at about 12 m/s and a curve
@@ -18,7 +26,7 @@
 //! - A power cap (curtailment) is met by pitching at the normal rotor-speed schedule.
 //!
 //! Everything is tabulated once per process on a 0.05 m/s grid, so a simulation step costs a
-//! table lookup, not a root search.
+//! table lookup.
 
 use std::sync::OnceLock;
 
@@ -43,11 +51,13 @@ pub const FEATHERED_PITCH_DEG: f64 = 88.0;
 pub const TSR_OPT: f64 = 8.1;
 /// Mechanical and electrical losses between rotor and grid.
 const DRIVETRAIN_EFFICIENCY: f64 = 0.92;
+/// Below this tip-speed ratio the fine-pitch Cp is held constant (see the module docs).
+const STALL_TSR: f64 = 5.5;
+/// Pitch angle over which Cp falls by a factor e, deg.
+const PITCH_SCALE_DEG: f64 = 10.7;
 /// Table resolution and range of the effective wind speed, m/s.
 const GRID_MS: f64 = 0.05;
 const GRID_MAX_MS: f64 = 35.0;
-/// Pitch search range when shedding power, degrees.
-const MAX_REGULATING_PITCH_DEG: f64 = 45.0;
 /// Number of power-cap levels: level `n` caps at `n/10` of rated power, level 10 is no cap.
 pub const CAP_LEVELS: usize = 10;
 
@@ -59,13 +69,16 @@ pub struct OperatingPoint {
     pub pitch_deg: f64,
 }
 
-/// Heier's power coefficient at tip-speed ratio `tsr` and pitch `pitch_deg`, before drive-train
-/// losses; clamped at 0 (the formula goes negative far from its fitted range).
+fn heier_fine_pitch(tsr: f64) -> f64 {
+    let inv_li = 1.0 / tsr - 0.035;
+    (0.5176 * (116.0 * inv_li - 5.0) * (-21.0 * inv_li).exp() + 0.0068 * tsr).max(0.0)
+}
+
+/// The model's aerodynamic power coefficient (before drive-train losses) at tip-speed ratio
+/// `tsr` and pitch `pitch_deg`: Heier's fine-pitch curve, held below a tip-speed ratio of 5.5,
+/// times `exp(-pitch / 10.7 deg)`.
 pub fn power_coefficient(tsr: f64, pitch_deg: f64) -> f64 {
-    let b = pitch_deg;
-    let inv_li = 1.0 / (tsr + 0.08 * b) - 0.035 / (b * b * b + 1.0);
-    let cp = 0.5176 * (116.0 * inv_li - 0.4 * b - 5.0) * (-21.0 * inv_li).exp() + 0.0068 * tsr;
-    cp.max(0.0)
+    heier_fine_pitch(tsr.max(STALL_TSR)) * (-pitch_deg.max(0.0) / PITCH_SCALE_DEG).exp()
 }
 
 /// The peak of [`power_coefficient`], used to normalise torque in the wake-bias model.
@@ -90,20 +103,15 @@ fn power_kw(ws_ms: f64, rpm: f64, pitch_deg: f64) -> f64 {
     0.5 * AIR_DENSITY_KG_M3 * area * ws_ms.powi(3) * cp * DRIVETRAIN_EFFICIENCY / 1000.0
 }
 
-/// Steady state at `ws_ms` with power capped at `cap_kw`, solved by bisection on pitch.
+/// Steady state at `ws_ms` with power capped at `cap_kw`: fine pitch until the cap is reached,
+/// then the pitch that sheds the excess.
 fn solve(ws_ms: f64, cap_kw: f64) -> OperatingPoint {
-    let rpm = scheduled_rpm(ws_ms);
-    let free = power_kw(ws_ms, rpm, 0.0);
-    if free <= cap_kw {
-        return OperatingPoint { power_kw: free, rotor_rpm: rpm, pitch_deg: 0.0 };
+    let rotor_rpm = scheduled_rpm(ws_ms);
+    let fine = power_kw(ws_ms, rotor_rpm, 0.0);
+    if fine <= cap_kw {
+        return OperatingPoint { power_kw: fine, rotor_rpm, pitch_deg: 0.0 };
     }
-    let (mut lo, mut hi) = (0.0, MAX_REGULATING_PITCH_DEG);
-    for _ in 0..50 {
-        let mid = 0.5 * (lo + hi);
-        if power_kw(ws_ms, rpm, mid) > cap_kw { lo = mid } else { hi = mid }
-    }
-    let pitch = 0.5 * (lo + hi);
-    OperatingPoint { power_kw: power_kw(ws_ms, rpm, pitch).min(cap_kw), rotor_rpm: rpm, pitch_deg: pitch }
+    OperatingPoint { power_kw: cap_kw, rotor_rpm, pitch_deg: PITCH_SCALE_DEG * (fine / cap_kw).ln() }
 }
 
 /// The tabulated schedule, one table per cap level.
@@ -189,8 +197,9 @@ mod tests {
         assert!(a.aligned(7.0).rotor_rpm > RPM_MIN && a.aligned(7.0).rotor_rpm < RPM_RATED);
         assert_eq!(a.aligned(11.0).rotor_rpm, RPM_RATED);
         assert_eq!(a.aligned(10.0).pitch_deg, 0.0);
-        let (p15, p20) = (a.aligned(15.0).pitch_deg, a.aligned(20.0).pitch_deg);
-        assert!(p15 > 3.0 && p20 > p15, "pitch rises above rated: {p15} {p20}");
+        let (p15, p20, p25) = (a.aligned(15.0).pitch_deg, a.aligned(20.0).pitch_deg, a.aligned(25.0).pitch_deg);
+        assert!(p15 > 4.0 && p20 > p15 && p25 > p20, "pitch rises above rated: {p15} {p20} {p25}");
+        assert!((20.0..26.0).contains(&p25), "pitch at cut-out {p25}");
     }
 
     #[test]

@@ -7,11 +7,18 @@
 
 use std::sync::{Arc, RwLock};
 
+pub mod aero;
+pub mod events;
 pub mod farm;
 pub mod modbus_server;
 pub mod opcua_server;
 pub mod physics;
+pub mod runner;
 pub mod truth;
+pub mod turbine;
+pub mod vane;
+pub mod wind;
+pub mod yaw;
 
 /// What one simulated turbine's controller shows at one instant. `None` means the signal is
 /// missing (served as the register map's sentinel, or a bad OPC UA status).

@@ -14,6 +14,7 @@
 //! `BadSensorFailure`, so a client sees a Bad status for that node alone.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,12 +29,15 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::{Signal, TurbineName};
+use crate::ingest::opcua::pki_dir;
 use crate::sim::{Panels, TurbineOutputs};
 
 /// How often panel outputs are copied into the address space. Five times per second keeps a
 /// 1 Hz poller's values at most a fifth of its period old.
 pub const REFRESH_PERIOD: Duration = Duration::from_millis(200);
 
+/// The simulator's OPC UA application URI (also in its certificate).
+const APPLICATION_URI: &str = "urn:trueyaw:sim";
 /// Namespace URI of the turbine variables; it gets index 2 (0 is OPC UA, 1 the server itself).
 const NAMESPACE_URI: &str = "urn:trueyaw:sim:turbines";
 /// The namespace index `shared/DOMAIN.md` promises.
@@ -50,25 +54,19 @@ pub async fn spawn(
     panels: Panels,
     shutdown: CancellationToken,
 ) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
-    anyhow::ensure!(
-        names.len() == panels.len(),
-        "{} turbine names for {} panels",
-        names.len(),
-        panels.len()
-    );
+    anyhow::ensure!(names.len() == panels.len(), "{} turbine names for {} panels", names.len(), panels.len());
     let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot bind OPC UA server to {addr}"))?;
     let local = listener.local_addr().context("OPC UA listener has no local address")?;
 
+    // Off the runtime: the first start on a machine may generate a key pair.
+    let pki = tokio::task::spawn_blocking(|| pki_dir("sim", APPLICATION_URI)).await?;
     let token = shutdown.child_token();
-    let (server, handle) = builder(local, names.len(), token.clone())
+    let (server, handle) = builder(local, names.len(), pki, token.clone())
         .build()
         .map_err(|e| anyhow::anyhow!("cannot configure the OPC UA server: {e}"))?;
     let ns = handle.get_namespace_index(NAMESPACE_URI).context("turbine namespace was not registered")?;
     anyhow::ensure!(ns == NAMESPACE_INDEX, "turbine namespace got index {ns}, expected {NAMESPACE_INDEX}");
-    let manager = handle
-        .node_managers()
-        .get_of_type::<SimpleNodeManager>()
-        .context("turbine node manager missing")?;
+    let manager = handle.node_managers().get_of_type::<SimpleNodeManager>().context("turbine node manager missing")?;
     let nodes = add_turbines(&manager, &names);
     // Fill the address space before the first client can connect, so no read ever sees the
     // placeholder values the variables were created with.
@@ -76,8 +74,13 @@ pub async fn spawn(
 
     let task = tokio::spawn(async move {
         let refresher = refresh_loop(handle.clone(), manager, panels, nodes, token.clone());
-        let (served, ()) = tokio::join!(server.run_with(listener), refresher);
-        if let Err(e) = served {
+        let server = async {
+            let served = server.run_with(listener).await;
+            // Stop refreshing too if the server ended on its own (an error).
+            token.cancel();
+            served
+        };
+        if let (Err(e), ()) = tokio::join!(server, refresher) {
             tracing::error!(error = %e, "simulated OPC UA server stopped with an error");
         }
     });
@@ -86,19 +89,17 @@ pub async fn spawn(
 }
 
 /// Server configuration: one anonymous, security-None endpoint advertised at the bound address.
-fn builder(local: SocketAddr, turbines: usize, token: CancellationToken) -> ServerBuilder {
+fn builder(local: SocketAddr, turbines: usize, pki: PathBuf, token: CancellationToken) -> ServerBuilder {
     ServerBuilder::new()
         .application_name("trueyaw turbine simulator")
-        .application_uri("urn:trueyaw:sim")
+        .application_uri(APPLICATION_URI)
         .product_uri("urn:trueyaw")
         .add_endpoint("none", ServerEndpoint::new_none("/", &[ANONYMOUS_USER_TOKEN_ID.to_string()]))
         .discovery_urls(vec!["/".to_owned()])
         .host(local.ip().to_string())
         .port(local.port())
-        // async-opcua creates `<pki_dir>/trusted` and `<pki_dir>/rejected` even without
-        // security, by default under the working directory; keep that out of the checkout. No
-        // key pair is generated (None security needs none), so nothing else is written.
-        .pki_dir(std::env::temp_dir().join("trueyaw-opcua-sim-pki"))
+        // Under the temp dir, not the working directory; see `pki_dir` for why a key pair.
+        .pki_dir(pki)
         .create_sample_keypair(false)
         // One poller session per turbine, plus room for sessions a crashed client left behind
         // until they time out, plus a few browsing tools.

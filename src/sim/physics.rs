@@ -1,1 +1,305 @@
-//! (being written)
+//! The simulated farm's physics: pure, deterministic for a seed, no I/O and no allocation per
+//! step, so it runs at a few million turbine-steps per second for synthetic history as well as
+//! behind the live Modbus and OPC UA servers.
+//!
+//! One [`FarmPhysics::step`] advances every turbine by one simulated second:
+//! - [`super::wind`]: farm wind regimes, turbulence, direction meander and fronts;
+//! - [`super::turbine`]: state machine, rotor, sensors and the yaw controller of [`super::yaw`];
+//! - [`super::aero`]: the 2 MW power, rotor-speed and pitch schedule with cos^p misalignment loss;
+//! - [`super::vane`]: the vane error `e = static + wake bias + drift` of `shared/DOMAIN.md`;
+//! - [`super::events`]: planned faults, curtailments, stuck vanes, dropouts and drift.
+//!
+//! Every random quantity comes from its own seeded stream (farm wind, each turbine's parameters,
+//! noise and each event kind), so switching an event kind off leaves the wind and the other
+//! events unchanged, and a turbine's parameters do not depend on how many turbines there are.
+//! Streams use `StdRng`, so a trajectory is reproducible for a given `rand` version (pinned by
+//! `Cargo.lock`).
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use super::TurbineCommands;
+use super::TurbineOutputs;
+use super::aero::CAP_LEVELS;
+use super::events::{DriftPlan, IntervalPlan};
+pub use super::events::{DriftRate, EventRate};
+use super::turbine::{MISSING_ALL, Turbine, TurbineParams, TurbinePlans};
+use super::vane;
+use super::wind::FarmWind;
+
+/// Events are planned this far ahead, and re-planned when the simulation gets within a day.
+const PLAN_CHUNK_S: u64 = 30 * 86_400;
+
+/// Which disturbances the simulation includes and how often. Rates are per turbine except
+/// curtailments, which are farm-wide (a grid operator's cap).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SimProfile {
+    /// Downtime: state 3, power 0, rotor braked, no yawing.
+    pub faults: EventRate,
+    /// Farm power cap at 50-80 % of rated: state 2.
+    pub curtailments: EventRate,
+    /// Vane output frozen at its last reading (the yaw controller follows it).
+    pub stuck_vane: EventRate,
+    /// SCADA dropout of one signal (70 %) or all six measured signals (30 %).
+    pub missing_signals: EventRate,
+    /// Vane drift steps and ramps.
+    pub drift: DriftRate,
+    /// Frontal wind-direction shifts of 20-60 degrees (weather, on in both profiles).
+    pub fronts_per_day: f64,
+}
+
+impl SimProfile {
+    /// Realistic wind, no faults, curtailments, stuck or missing signals, and no drift: each
+    /// vane keeps its static offset and wake bias for the whole run.
+    pub fn clean() -> Self {
+        Self {
+            faults: EventRate::NEVER,
+            curtailments: EventRate::NEVER,
+            stuck_vane: EventRate::NEVER,
+            missing_signals: EventRate::NEVER,
+            drift: DriftRate { per_day: 0.0, turbine_fraction: 0.0 },
+            fronts_per_day: 0.5,
+        }
+    }
+
+    /// Rates of the order seen in operating fleets: a fault every ten days (30 min to 12 h),
+    /// a curtailment every five days (30 min to 4 h), a stuck vane every twenty days (10 min to
+    /// 6 h), three dropouts a week (5 s to 1 h), and on 60 % of turbines a drift event every
+    /// two months.
+    pub fn realistic() -> Self {
+        Self {
+            faults: EventRate::new(0.1, 1800, 12 * 3600),
+            curtailments: EventRate::new(0.2, 1800, 4 * 3600),
+            stuck_vane: EventRate::new(0.05, 600, 6 * 3600),
+            missing_signals: EventRate::new(0.4, 5, 3600),
+            drift: DriftRate { per_day: 1.0 / 60.0, turbine_fraction: 0.6 },
+            fronts_per_day: 0.5,
+        }
+    }
+}
+
+impl Default for SimProfile {
+    fn default() -> Self {
+        Self::realistic()
+    }
+}
+
+/// What is really going on at one turbine, for tests and scoring (never served).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TrueState {
+    /// Simulated seconds since the start.
+    pub sim_time_s: u64,
+    /// Free-stream hub-height wind speed, m/s, and direction, deg from north.
+    pub free_wind_ms: f64,
+    pub wind_dir_deg: f64,
+    /// True nacelle heading, deg from north.
+    pub heading_deg: f64,
+    /// True yaw misalignment gamma = wind direction - heading, deg.
+    pub gamma_deg: f64,
+    /// Vane error e at this instant, deg.
+    pub vane_error_deg: f64,
+    pub power_kw: f64,
+    pub rotor_rpm: f64,
+    pub pitch_deg: f64,
+    pub state: u16,
+    pub yawing: bool,
+    pub vane_stuck: bool,
+    /// Offset the yaw controller applies (the command if enabled, else 0), deg.
+    pub applied_offset_deg: f64,
+    /// Running sums since the start over steps in state 1 or 2, for mean misalignment.
+    pub operating_gamma_sum_deg: f64,
+    pub operating_steps: u64,
+    /// Energy produced since the start, kWh.
+    pub energy_kwh: f64,
+}
+
+/// The whole farm's physics.
+#[derive(Debug, Clone)]
+pub struct FarmPhysics {
+    seed: u64,
+    t: u64,
+    wind: FarmWind,
+    wind_rng: StdRng,
+    curtailments: IntervalPlan,
+    turbines: Vec<Turbine>,
+    planned_until_s: u64,
+    revision: u64,
+}
+
+/// Random streams; values are arbitrary but fixed forever (changing one changes every run).
+#[derive(Clone, Copy)]
+enum Stream {
+    Params = 1,
+    Noise = 2,
+    Faults = 3,
+    StuckVane = 4,
+    Missing = 5,
+    Drift = 6,
+    Wind = 7,
+    Curtailments = 8,
+}
+
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+fn stream(seed: u64, turbine: u64, s: Stream) -> StdRng {
+    StdRng::seed_from_u64(splitmix64(splitmix64(splitmix64(seed) ^ turbine) ^ s as u64))
+}
+
+fn missing_mask(rng: &mut StdRng) -> u32 {
+    if rng.random_bool(0.3) { MISSING_ALL } else { 1 << rng.random_range(0..6) }
+}
+
+fn cap_level(rng: &mut StdRng) -> u32 {
+    rng.random_range(5..=8)
+}
+
+fn no_param(_: &mut StdRng) -> u32 {
+    0
+}
+
+impl FarmPhysics {
+    /// A farm of `turbines` turbines (index 0 is T01) at simulated second 0.
+    pub fn new(seed: u64, turbines: usize, profile: &SimProfile) -> Self {
+        let farm_id = u64::MAX;
+        let mut wind_rng = stream(seed, farm_id, Stream::Wind);
+        let wind = FarmWind::new(&mut wind_rng, profile.fronts_per_day);
+        let curtailments =
+            IntervalPlan::new(profile.curtailments, stream(seed, farm_id, Stream::Curtailments), cap_level);
+        let turbines = (0..turbines as u64)
+            .map(|i| {
+                let mut prng = stream(seed, i, Stream::Params);
+                let params = TurbineParams::draw(&mut prng);
+                let drifts = prng.random_bool(profile.drift.turbine_fraction.clamp(0.0, 1.0));
+                let plans = TurbinePlans {
+                    faults: IntervalPlan::new(profile.faults, stream(seed, i, Stream::Faults), no_param),
+                    stuck_vane: IntervalPlan::new(profile.stuck_vane, stream(seed, i, Stream::StuckVane), no_param),
+                    missing: IntervalPlan::new(profile.missing_signals, stream(seed, i, Stream::Missing), missing_mask),
+                    drift: DriftPlan::new(
+                        if drifts { profile.drift.per_day } else { 0.0 },
+                        stream(seed, i, Stream::Drift),
+                    ),
+                };
+                Turbine::new(params, plans, &wind, stream(seed, i, Stream::Noise))
+            })
+            .collect();
+        let mut farm = Self { seed, t: 0, wind, wind_rng, curtailments, turbines, planned_until_s: 0, revision: 0 };
+        farm.extend_plans();
+        farm
+    }
+
+    fn extend_plans(&mut self) {
+        self.planned_until_s += PLAN_CHUNK_S;
+        let h = self.planned_until_s;
+        self.curtailments.plan_until(h);
+        for tb in &mut self.turbines {
+            tb.plans.faults.plan_until(h);
+            tb.plans.stuck_vane.plan_until(h);
+            tb.plans.missing.plan_until(h);
+            tb.plans.drift.plan_until(h);
+        }
+        self.revision += 1;
+    }
+
+    /// Advances the farm by one simulated second.
+    pub fn step(&mut self) {
+        self.t += 1;
+        let t = self.t;
+        if t + 86_400 >= self.planned_until_s {
+            self.extend_plans();
+        }
+        self.wind.step(t, &mut self.wind_rng);
+        let cap = self.curtailments.active(t).map_or(CAP_LEVELS, |i| i.param as usize);
+        for tb in &mut self.turbines {
+            tb.step(t, &self.wind, cap);
+        }
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Simulated seconds since the start.
+    pub fn sim_time_s(&self) -> u64 {
+        self.t
+    }
+
+    pub fn len(&self) -> usize {
+        self.turbines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.turbines.is_empty()
+    }
+
+    /// Events are planned (and the truth exact) up to this simulated second.
+    pub fn planned_until_s(&self) -> u64 {
+        self.planned_until_s
+    }
+
+    /// Increments whenever the plan of events grows, i.e. when the ground truth changes.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// Farm-mean wind speed (ten-minute scale), m/s.
+    pub fn mean_wind_ms(&self) -> f64 {
+        self.wind.mean_ms
+    }
+
+    /// The farm's planned curtailment periods (`param` is the cap in tenths of rated power).
+    pub fn curtailments(&self) -> &[super::events::Interval] {
+        self.curtailments.intervals()
+    }
+
+    pub fn turbine(&self, index: usize) -> &Turbine {
+        &self.turbines[index]
+    }
+
+    pub fn set_commands(&mut self, index: usize, commands: TurbineCommands) {
+        self.turbines[index].commands = commands;
+    }
+
+    pub fn outputs(&self, index: usize) -> TurbineOutputs {
+        self.turbines[index].outputs()
+    }
+
+    /// The vane error e (deg) of turbine `index` at free wind `ws_ms`, rotor speed `rpm`,
+    /// pitch `pitch_deg` and `t_s` simulated seconds: the function the simulated vane uses.
+    /// Exact for `t_s` up to [`planned_until_s`](Self::planned_until_s).
+    pub fn vane_error_deg(&self, index: usize, ws_ms: f64, rpm: f64, pitch_deg: f64, t_s: f64) -> f64 {
+        let tb = &self.turbines[index];
+        vane::vane_error_deg(&tb.params.vane, tb.plans.drift.events(), ws_ms, rpm, pitch_deg, t_s)
+    }
+
+    pub fn true_state(&self, index: usize) -> TrueState {
+        let tb = &self.turbines[index];
+        TrueState {
+            sim_time_s: self.t,
+            free_wind_ms: tb.free_wind_ms,
+            wind_dir_deg: tb.wind_dir_deg,
+            heading_deg: tb.heading_deg(),
+            gamma_deg: tb.gamma_deg,
+            vane_error_deg: tb.vane_error_deg,
+            power_kw: tb.power_kw,
+            rotor_rpm: tb.rotor_rpm,
+            pitch_deg: tb.pitch_deg,
+            state: tb.state,
+            yawing: tb.is_yawing(),
+            vane_stuck: tb.vane_stuck,
+            applied_offset_deg: tb.applied_offset_deg(),
+            operating_gamma_sum_deg: tb.operating_gamma_sum_deg,
+            operating_steps: tb.operating_steps,
+            energy_kwh: tb.energy_kwh,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "physics_tests.rs"]
+mod tests;

@@ -7,8 +7,8 @@
 //!   restarts after the one-minute mean has stayed above 3.5 m/s, and the ten-minute mean below
 //!   22 m/s, for a minute) and fault (3, planned downtime: rotor braked, no yawing).
 //! - Rotor: rotor speed follows its set point with an 8 s lag (rotor inertia), pitch moves at
-//!   most 5 deg/s, power follows with a 2 s lag and only once the rotor has reached its
-//!   connection speed; stopped rotors feather and idle slowly.
+//!   most 5 deg/s, power follows with a 2 s lag once the rotor has reached its connection speed
+//!   and drops to 0 at once on a stop or fault; stopped rotors feather and idle slowly.
 //! - Nacelle anemometer: the free wind less a deficit of 5 % of the rotor loading (what is left
 //!   after the controller's nacelle transfer function), plus 0.1-0.2 m/s of noise.
 //! - Vane: `(1 + k) * gamma + e + noise` (see [`super::vane`]); a stuck vane repeats its last
@@ -60,7 +60,7 @@ impl TurbineParams {
                 wake: WakeBias {
                     base_deg: rng.random_range(-1.5..1.5),
                     swirl_deg: rng.random_range(1.0..3.5),
-                    ws_slope_deg: rng.random_range(-1.0..1.0),
+                    ws_slope_deg: rng.random_range(-2.0..2.0),
                 },
                 noise_deg: rng.random_range(1.0..2.0),
             },
@@ -182,16 +182,11 @@ impl Turbine {
         self.rotor_rpm += (rpm_target - self.rotor_rpm) * ROTOR_SPEED_ALPHA;
         self.pitch_deg += (pitch_target - self.pitch_deg).clamp(-PITCH_RATE_DEG_S, PITCH_RATE_DEG_S);
         let connected = operating && self.rotor_rpm >= 0.9 * RPM_MIN;
-        self.power_kw += (if connected { power_target } else { 0.0 } - self.power_kw) * POWER_ALPHA;
+        // Disconnection (stop, fault) drops power at once; while connected it follows the rotor.
+        self.power_kw = if connected { self.power_kw + (power_target - self.power_kw) * POWER_ALPHA } else { 0.0 };
 
-        let e = vane::vane_error_deg(
-            &self.params.vane,
-            self.plans.drift.events(),
-            ws,
-            self.rotor_rpm,
-            self.pitch_deg,
-            t as f64,
-        );
+        let loading = vane::torque_loading(ws, self.rotor_rpm, self.pitch_deg);
+        let e = vane::vane_error_at_loading(&self.params.vane, self.plans.drift.events(), ws, loading, t as f64);
         self.vane_error_deg = e;
         let stuck = self.plans.stuck_vane.active(t).is_some();
         if !stuck {
@@ -200,7 +195,6 @@ impl Turbine {
         }
         self.vane_stuck = stuck;
 
-        let loading = vane::torque_loading(ws, self.rotor_rpm, self.pitch_deg);
         let z: f64 = self.rng.sample(StandardNormal);
         self.nacelle_ws_ms = (ws * (1.0 - 0.05 * loading) + self.params.anemometer_noise_ms * z).max(0.0);
 

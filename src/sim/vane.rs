@@ -40,7 +40,12 @@ pub struct WakeBias {
 impl WakeBias {
     /// Wake bias at free wind `ws_ms`, rotor speed `rpm` and blade pitch `pitch_deg`, deg.
     pub fn deg(&self, ws_ms: f64, rpm: f64, pitch_deg: f64) -> f64 {
-        self.base_deg + self.swirl_deg * torque_loading(ws_ms, rpm, pitch_deg) + self.ws_slope_deg * ((ws_ms - 8.0) / 4.0).tanh()
+        self.deg_at_loading(ws_ms, torque_loading(ws_ms, rpm, pitch_deg))
+    }
+
+    /// Wake bias given the [`torque_loading`] already computed (the simulation needs it twice).
+    pub fn deg_at_loading(&self, ws_ms: f64, loading: f64) -> f64 {
+        self.base_deg + self.swirl_deg * loading + self.ws_slope_deg * ((ws_ms - 8.0) / 4.0).tanh()
     }
 }
 
@@ -102,9 +107,21 @@ pub struct VaneParams {
 
 /// The vane error e (deg) of a vane with `params` and drift history `drift`, at free wind
 /// `ws_ms`, rotor speed `rpm`, pitch `pitch_deg` and `t_s` seconds of simulated time.
-pub fn vane_error_deg(params: &VaneParams, drift: &[DriftEvent], ws_ms: f64, rpm: f64, pitch_deg: f64, t_s: f64) -> f64 {
+pub fn vane_error_deg(
+    params: &VaneParams,
+    drift: &[DriftEvent],
+    ws_ms: f64,
+    rpm: f64,
+    pitch_deg: f64,
+    t_s: f64,
+) -> f64 {
+    vane_error_at_loading(params, drift, ws_ms, torque_loading(ws_ms, rpm, pitch_deg), t_s)
+}
+
+/// [`vane_error_deg`] with the rotor's [`torque_loading`] already computed.
+pub fn vane_error_at_loading(params: &VaneParams, drift: &[DriftEvent], ws_ms: f64, loading: f64, t_s: f64) -> f64 {
     let drift_deg: f64 = drift.iter().map(|d| d.offset_at(t_s)).sum();
-    params.static_offset_deg + params.wake.deg(ws_ms, rpm, pitch_deg) + drift_deg
+    params.static_offset_deg + params.wake.deg_at_loading(ws_ms, loading) + drift_deg
 }
 
 #[cfg(test)]

@@ -174,7 +174,7 @@ impl LocalWind {
 }
 
 fn draw_regime(rng: &mut StdRng) -> f64 {
-    let w = Weibull::new(8.5, 2.0).expect("valid Weibull parameters");
+    let w = Weibull::new(8.5_f64, 2.0).expect("valid Weibull parameters");
     w.sample(rng).clamp(0.5, 24.0)
 }
 

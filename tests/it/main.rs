@@ -5,4 +5,8 @@ mod support;
 
 mod cli;
 mod modbus_source;
+mod opcua;
 mod poller;
+mod sim;
+mod store;
+mod writer;

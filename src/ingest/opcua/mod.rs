@@ -23,19 +23,23 @@
 //!
 //! Security: sessions use security policy None and anonymous login, which is what turbine
 //! controllers on an isolated SCADA network commonly offer. async-opcua's certificate store
-//! directory is placed under the system temp dir (see `session.rs`); nothing else is written.
+//! lives under the system temp dir (see [`pki_dir`]); nothing else is written to disk.
 
 mod decode;
+mod pki;
 mod session;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use opcua::client::{ClientConfig, Session};
 use opcua::types::{DataValue, NodeId, ReadValueId, TimestampsToReturn};
 use tokio::time::timeout;
 
 use self::decode::{Decoded, classify, decode};
-use self::session::{Connection, ConnectError, connect, session_config};
+pub use self::pki::pki_dir;
+use self::session::{ConnectError, Connection, connect, session_config};
 use crate::config::{OpcUaSource, PollSettings};
 use crate::domain::{Quality, Reading, Signal};
 pub use crate::ingest::modbus::PollFailure;
@@ -54,7 +58,8 @@ pub struct OpcUaReader {
     /// MaxAge of each Read, ms: half a poll period, so a server may answer from its cache but
     /// never with the value the previous poll already got.
     max_age_ms: f64,
-    session_config: opcua::client::ClientConfig,
+    /// Boxed: async-opcua's config is ~460 bytes and only read when (re)connecting.
+    session_config: Box<ClientConfig>,
     connection: Option<Connection>,
     /// Why the last poll failed, if it did.
     last_failure: Option<PollFailure>,
@@ -89,7 +94,7 @@ impl OpcUaReader {
             timeout: poll.timeout(),
             connect_timeout: poll.connect_timeout(),
             max_age_ms: poll.interval_ms as f64 / 2.0,
-            session_config: session_config(poll.timeout()),
+            session_config: Box::new(session_config(poll.timeout())),
             connection: None,
             last_failure: None,
             warned_types: Vec::new(),
@@ -133,7 +138,7 @@ impl OpcUaReader {
     }
 
     /// The open session, opening one if there is none or the last one died.
-    async fn session(&mut self) -> Result<std::sync::Arc<opcua::client::Session>, PollFailure> {
+    async fn session(&mut self) -> Result<Arc<Session>, PollFailure> {
         if self.connection.as_ref().is_some_and(|c| !c.is_alive()) {
             self.connection = None;
         }

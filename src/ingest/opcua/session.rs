@@ -2,11 +2,11 @@
 //!
 //! async-opcua does nothing unless its session event loop is polled, so the loop runs on its
 //! own task, owned by [`Connection`] and aborted when the connection is dropped. The library's
-//! own reconnect loop is switched off (retry limit 0): after a failure the reader drops the
-//! connection and the next poll opens a fresh one, within the poll's own time budget, so
-//! reconnecting follows the poller's cadence and backoff rather than a second hidden schedule.
+//! own retries are switched off (retry limit 0, reconnects disabled): after a failure the
+//! reader drops the connection and the next poll opens a fresh one within the poll's own time
+//! budget, so reconnecting follows the poller's cadence and backoff rather than a second,
+//! hidden schedule.
 
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ use opcua::types::{EndpointDescription, MessageSecurityMode, StatusCode, UserTok
 use tokio::task::JoinHandle;
 
 use super::decode::session_url;
+use super::pki::pki_dir;
 
 /// An open session and the task driving it.
 pub(super) struct Connection {
@@ -41,34 +42,39 @@ impl Drop for Connection {
     }
 }
 
-/// Where async-opcua keeps its certificate store. It creates `trusted/` and `rejected/` there
-/// even for security None, by default under the working directory; a temp directory keeps the
-/// checkout and the service's working directory clean, and needs no setup on a fresh machine.
-/// No key pair is generated and no certificate is written: security None needs none.
-fn pki_dir() -> PathBuf {
-    std::env::temp_dir().join("trueyaw-opcua-pki")
-}
+/// The poller's OPC UA application URI (also in its certificate).
+const APPLICATION_URI: &str = "urn:trueyaw:poller";
 
 fn builder() -> ClientBuilder {
     ClientBuilder::new()
         .application_name("trueyaw poller")
-        .application_uri("urn:trueyaw:poller")
+        .application_uri(APPLICATION_URI)
         .product_uri("urn:trueyaw")
-        .pki_dir(pki_dir())
         .create_sample_keypair(false)
         // One attempt per connect: retries are the poller's business (see module docs).
         .session_retry_limit(0)
 }
 
-/// The one `Client` of the process, used for endpoint discovery and its certificate store.
-/// Built once because building it logs an error about the missing application certificate
-/// (harmless with security None); once per process is enough.
-fn discovery_client() -> &'static Client {
+/// The one `Client` of the process, used for endpoint discovery and its certificate store
+/// (neither needs per-reader settings). Built on a blocking thread: the first build on a
+/// machine may generate a key pair (see `pki.rs`), which must not stall the runtime.
+async fn discovery_client() -> Result<&'static Client, ConnectError> {
     static CLIENT: OnceLock<Client> = OnceLock::new();
-    CLIENT.get_or_init(|| builder().client().expect("static OPC UA client settings are valid"))
+    if let Some(client) = CLIENT.get() {
+        return Ok(client);
+    }
+    tokio::task::spawn_blocking(|| {
+        CLIENT.get_or_init(|| {
+            let builder = builder().pki_dir(pki_dir("poller", APPLICATION_URI));
+            builder.client().expect("static OPC UA client settings are valid")
+        })
+    })
+    .await
+    .map_err(|e| ConnectError(format!("OPC UA client setup failed: {e}")))
 }
 
-/// Session settings of one reader. `timeout` bounds each request.
+/// Session settings of one reader. `timeout` bounds each request. No I/O: the session uses
+/// the discovery client's certificate store, not a directory of its own.
 pub(super) fn session_config(timeout: Duration) -> ClientConfig {
     builder()
         .session_name("trueyaw poller")
@@ -86,7 +92,7 @@ pub(super) struct ConnectError(pub(super) String);
 /// it and waits until it is activated. Callers bound the whole call with their connect timeout;
 /// dropping the future part-way aborts everything it started.
 pub(super) async fn connect(endpoint: &str, config: &ClientConfig) -> Result<Connection, ConnectError> {
-    let client = discovery_client();
+    let client = discovery_client().await?;
     // GetEndpoints first: the anonymous token's policy id is server-specific ("anonymous",
     // "open62541-anonymous-policy", ...) and ActivateSession must quote it exactly.
     let endpoints = client
@@ -104,6 +110,9 @@ pub(super) async fn connect(endpoint: &str, config: &ClientConfig) -> Result<Con
         .user_identity_token(IdentityToken::Anonymous)
         .build(client.certificate_store().clone())
         .map_err(|e| ConnectError(format!("session setup for {endpoint}: {e}")))?;
+    // Without this the event loop would itself retry once when the transport drops, logging
+    // an error for it; instead it ends, and the reader reconnects on its own schedule.
+    session.disable_reconnects();
     let mut connection = Connection { session, event_loop: event_loop.spawn() };
     tokio::select! {
         connected = connection.session.wait_for_connection() => {

@@ -3,7 +3,7 @@
 //! local trust-auth server.
 
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, Executor, PgConnection, PgPool};
+use sqlx::{AssertSqlSafe, Connection, PgConnection, PgPool};
 
 /// Server URL without a database name, e.g. `postgres://postgres@127.0.0.1:5432`.
 pub fn server_url() -> String {
@@ -30,7 +30,8 @@ impl TestDb {
         let mut admin = PgConnection::connect(&format!("{}/postgres", server_url()))
             .await
             .expect("PostgreSQL must be reachable for integration tests (set DATABASE_URL)");
-        admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+        let create = format!("CREATE DATABASE {name}");
+        sqlx::query(AssertSqlSafe(create)).execute(&mut admin).await.expect("create test database");
         let url = format!("{}/{name}", server_url());
         let pool = PgPoolOptions::new().max_connections(8).connect(&url).await.expect("connect test database");
         TestDb { name, url, pool }
@@ -47,7 +48,8 @@ impl TestDb {
     pub async fn drop_now(self) {
         self.pool.close().await;
         if let Ok(mut admin) = PgConnection::connect(&format!("{}/postgres", server_url())).await {
-            let _ = admin.execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str()).await;
+            let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+            let _ = sqlx::query(AssertSqlSafe(drop)).execute(&mut admin).await;
         }
     }
 }

@@ -3,3 +3,4 @@
 pub mod db;
 pub mod farm;
 pub mod fake_device;
+pub mod proxy;
