@@ -69,7 +69,7 @@ pub struct SimulateArgs {
     /// Also serve every turbine over OPC UA on this port.
     #[arg(long)]
     pub opcua_port: Option<u16>,
-    /// Switch off downtime, curtailment, stuck and missing signals (for clean experiments).
+    /// Switch off downtime, curtailment, stuck and missing signals and vane drift (for clean experiments).
     #[arg(long)]
     pub clean: bool,
 }

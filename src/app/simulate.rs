@@ -32,8 +32,8 @@ pub async fn run(opts: SimOptions) -> anyhow::Result<()> {
                 let s = sim.status();
                 tracing::info!(
                     sim_time = %s.sim_time.format("%Y-%m-%dT%H:%M:%SZ"),
-                    mean_wind_ms = format!("{:.1}", s.mean_wind_ms),
-                    power_kw = format!("{:.0}", s.total_power_kw),
+                    mean_wind_ms = %format!("{:.1}", s.mean_wind_ms),
+                    power_kw = %format!("{:.0}", s.total_power_kw),
                     operating = s.operating,
                     turbines = opts.turbines,
                     "farm status"
@@ -59,7 +59,7 @@ fn log_listeners(sim: &SimHandle, opts: &SimOptions) {
             turbines = names.len(),
             last = %names[last],
             last_addr = %sim.modbus_addr(last),
-            "... and the rest on consecutive ports"
+            "... and the remaining turbines up to this one"
         );
     }
     if let Some(endpoint) = sim.opcua_endpoint() {

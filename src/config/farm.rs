@@ -345,6 +345,12 @@ impl FarmConfig {
                         let id = o.nodes.get(&s).cloned().unwrap_or_else(|| {
                             format!("ns={};s={}.{}", o.namespace, t.name, s.opcua_field())
                         });
+                        if id.parse::<opcua::types::NodeId>().is_err() {
+                            return Err(format!(
+                                "key `{key}.opcua.nodes.{}`: {id:?} is not an OPC UA node id (e.g. \"ns=2;s=T01.Vane\")",
+                                s.name()
+                            ));
+                        }
                         nodes.insert(s, id);
                     }
                     SourceConfig::OpcUa(OpcUaSource { endpoint: o.endpoint, nodes })
@@ -424,6 +430,9 @@ mod tests {
         assert!(err.contains("intervall_ms"), "{err}");
         let err = parse("[farm]\nname = \"x\"\n[[turbine]]\nname = \"T1\"\n").unwrap_err().to_string();
         assert!(err.contains("turbine[0]") && err.contains("source"), "{err}");
+        let bad_node = GOOD.replace("endpoint = \"opc.tcp://127.0.0.1:4840\"", "endpoint = \"opc.tcp://h:1\", nodes = { vane_deg = \"bogus\" }");
+        let err = parse(&bad_node).unwrap_err().to_string();
+        assert!(err.contains("turbine[1].opcua.nodes.vane_deg"), "{err}");
         let err = parse(&GOOD.replace("T02", "T01")).unwrap_err().to_string();
         assert!(err.contains("listed twice"), "{err}");
         let err = parse("[farm]\nname = \"x\"\n[windows]\nlength_min = 7\n").unwrap_err().to_string();

@@ -152,9 +152,22 @@ impl RegisterMap {
     /// Parses and validates a map; errors name the file and the key.
     pub fn parse(text: &str, origin: &str) -> Result<Self, RegisterMapError> {
         let invalid = |message: String| RegisterMapError::Invalid { path: origin.to_string(), message };
-        let de = toml::Deserializer::parse(text).map_err(|e| invalid(e.to_string()))?;
-        let map: RegisterMap =
-            serde_path_to_error::deserialize(de).map_err(|e| invalid(format!("key `{}`: {}", e.path(), e.inner())))?;
+        // Read the signals with string keys first so error paths name them (`signals.vane_deg`);
+        // serde_path_to_error cannot print enum map keys.
+        let mut doc: toml::Table = text.parse().map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        let raw_signals = doc.remove("signals").unwrap_or_else(|| toml::Value::Table(toml::Table::new()));
+        let raw_signals: BTreeMap<String, FieldSpec> = serde_path_to_error::deserialize(raw_signals)
+            .map_err(|e| invalid(format!("key `signals.{}`: {}", e.path(), e.inner())))?;
+        doc.insert("signals".into(), toml::Value::Table(toml::Table::new()));
+        let mut map: RegisterMap =
+            serde_path_to_error::deserialize(doc).map_err(|e| invalid(format!("key `{}`: {}", e.path(), e.inner())))?;
+        for (name, spec) in raw_signals {
+            let signal = Signal::ALL.into_iter().find(|s| s.name() == name).ok_or_else(|| {
+                let known: Vec<_> = Signal::ALL.iter().map(|s| s.name()).collect();
+                invalid(format!("key `signals.{name}`: unknown signal; known: {}", known.join(", ")))
+            })?;
+            map.signals.insert(signal, spec);
+        }
         map.validate().map_err(invalid)?;
         Ok(map)
     }
@@ -397,5 +410,9 @@ mod tests {
         let text = "name = \"x\"\n[signals.vane_deg]\naddress = 1\ntype = \"i16\"\n[signals.pitch_deg]\naddress = 1\ntype = \"i16\"\n";
         let err = RegisterMap::parse(text, "ov.toml").unwrap_err().to_string();
         assert!(err.contains("overlap"), "{err}");
+        let err = RegisterMap::parse("name = \"x\"\n[signals.yaw_rate]\naddress = 1\ntype = \"i16\"\n", "u.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("signals.yaw_rate") && err.contains("unknown signal"), "{err}");
     }
 }

@@ -19,14 +19,8 @@ use tokio_modbus::{ExceptionCode, Request, Response, Slave};
 
 use crate::config::{ModbusSource, PollSettings};
 use crate::domain::register_map::{ReadBlock, Table};
+use super::PollFailure;
 use crate::domain::{Quality, Reading, RegisterMap};
-
-/// Why a poll failed, for health reporting and logs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PollFailure {
-    pub quality: Quality,
-    pub message: String,
-}
 
 /// Polls one turbine over Modbus TCP.
 pub struct ModbusReader {
@@ -183,7 +177,7 @@ async fn resolve(target: String, limit: Duration) -> Result<SocketAddr, PollFail
 }
 
 fn failure(quality: Quality, message: String) -> PollFailure {
-    PollFailure { quality, message }
+    PollFailure::new(quality, message)
 }
 
 fn exception_message(code: ExceptionCode, block: &ReadBlock) -> String {

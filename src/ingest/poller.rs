@@ -36,14 +36,14 @@ pub struct PollTarget {
 
 /// A device source of either protocol.
 enum Source {
-    Modbus(ModbusReader),
+    Modbus(Box<ModbusReader>),
     OpcUa(Box<OpcUaReader>),
 }
 
 impl Source {
     fn new(config: &SourceConfig, poll: &PollSettings) -> Self {
         match config {
-            SourceConfig::Modbus(m) => Source::Modbus(ModbusReader::new(m, poll)),
+            SourceConfig::Modbus(m) => Source::Modbus(Box::new(ModbusReader::new(m, poll))),
             SourceConfig::OpcUa(o) => Source::OpcUa(Box::new(OpcUaReader::new(o, poll))),
         }
     }
@@ -58,20 +58,15 @@ impl Source {
     /// Polls once; returns the reading and, for a failed poll, a reason for the health record.
     async fn poll(&mut self, turbine_id: i32) -> (Reading, Option<String>) {
         let time = Utc::now();
-        match self {
-            Source::Modbus(m) => {
-                let r = m.poll(turbine_id, time).await;
-                let err = r.quality.is_failed_poll().then(|| {
-                    m.last_failure().map_or_else(|| r.quality.names().join(","), |f| f.message.clone())
-                });
-                (r, err)
-            }
-            Source::OpcUa(o) => {
-                let r = o.poll(turbine_id, time).await;
-                let err = r.quality.is_failed_poll().then(|| r.quality.names().join(","));
-                (r, err)
-            }
-        }
+        let (reading, failure) = match self {
+            Source::Modbus(m) => (m.poll(turbine_id, time).await, m.last_failure()),
+            Source::OpcUa(o) => (o.poll(turbine_id, time).await, o.last_failure()),
+        };
+        let reason = reading
+            .quality
+            .is_failed_poll()
+            .then(|| failure.map_or_else(|| reading.quality.names().join(","), |f| f.message.clone()));
+        (reading, reason)
     }
 
     async fn close(&mut self) {

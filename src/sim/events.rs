@@ -56,6 +56,7 @@ pub struct IntervalPlan {
 }
 
 impl IntervalPlan {
+    /// A plan drawing from `rng`; `draw_param` gives each interval its parameter.
     pub fn new(rate: EventRate, mut rng: StdRng, draw_param: fn(&mut StdRng) -> u32) -> Self {
         let next_start = next_event(&mut rng, 0, rate.per_day);
         Self { rate, rng, draw_param, next_start, intervals: Vec::new(), cursor: 0 }
@@ -80,6 +81,7 @@ impl IntervalPlan {
         self.intervals.get(self.cursor).filter(|i| i.start_s <= t_s).copied()
     }
 
+    /// Every interval planned so far, in time order.
     pub fn intervals(&self) -> &[Interval] {
         &self.intervals
     }
@@ -104,11 +106,13 @@ pub struct DriftPlan {
 }
 
 impl DriftPlan {
+    /// A plan of `per_day` events per day (0 = none) drawing from `rng`.
     pub fn new(per_day: f64, mut rng: StdRng) -> Self {
         let next_start = next_event(&mut rng, 0, per_day);
         Self { per_day, rng, next_start, events: Vec::new() }
     }
 
+    /// Plans every event that starts before `horizon_s`.
     pub fn plan_until(&mut self, horizon_s: u64) {
         while self.next_start < horizon_s {
             let rng = &mut self.rng;
@@ -124,6 +128,7 @@ impl DriftPlan {
         }
     }
 
+    /// Every event planned so far, in time order.
     pub fn events(&self) -> &[DriftEvent] {
         &self.events
     }

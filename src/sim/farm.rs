@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use tokio::task::JoinHandle;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
@@ -35,15 +35,17 @@ pub struct SimOptions {
     pub base_port: u16,
     /// Address the servers listen on.
     pub host: IpAddr,
+    /// Seed of every random stream: the same seed gives the same wind, events and vane errors.
     pub seed: u64,
     /// Simulated seconds per real second.
     pub speedup: f64,
-    /// Simulated time of step 0.
+    /// Simulated time of step 0 (truncated to a whole second, as steps are whole seconds).
     pub start: DateTime<Utc>,
     /// Serve every turbine over OPC UA on this port too (0 = ephemeral).
     pub opcua_port: Option<u16>,
     /// Write the ground truth here at start, whenever it grows, and at shutdown.
     pub truth_path: Option<PathBuf>,
+    /// Which disturbances to simulate ([`SimProfile::clean`] or [`SimProfile::realistic`]).
     pub profile: SimProfile,
 }
 
@@ -68,7 +70,9 @@ impl Default for SimOptions {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FarmStatus {
     pub sim_time: DateTime<Utc>,
+    /// Farm-mean free wind speed (ten-minute scale), m/s.
     pub mean_wind_ms: f64,
+    /// True power of all turbines, kW.
     pub total_power_kw: f64,
     /// Turbines in state 1 (running) or 2 (curtailed).
     pub operating: usize,
@@ -102,6 +106,7 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<SimHandle> {
         anyhow::ensure!(last <= 65535, "{} turbines from port {} run past port 65535", opts.turbines, opts.base_port);
     }
     let n = opts.turbines;
+    let start = opts.start.with_nanosecond(0).unwrap_or(opts.start);
     let physics = FarmPhysics::new(opts.seed, n, &opts.profile);
     let panels: Panels = (0..n).map(|_| TurbinePanel::default()).collect();
     runner::publish(&physics, &panels);
@@ -109,7 +114,7 @@ pub async fn start(opts: SimOptions) -> anyhow::Result<SimHandle> {
         physics: Mutex::new(physics),
         panels: panels.clone(),
         sim_seconds: AtomicU64::new(0),
-        start: opts.start,
+        start,
         speedup: opts.speedup,
         truth_path: opts.truth_path.clone(),
     });
@@ -171,10 +176,12 @@ impl SimHandle {
         })
     }
 
+    /// The turbines' panels (index 0 = T01), shared with the servers and the physics.
     pub fn panels(&self) -> Panels {
         self.shared.panels.clone()
     }
 
+    /// T01, T02, ...
     pub fn names(&self) -> Vec<TurbineName> {
         self.names.clone()
     }

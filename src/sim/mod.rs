@@ -13,7 +13,7 @@ pub mod farm;
 pub mod modbus_server;
 pub mod opcua_server;
 pub mod physics;
-pub mod runner;
+mod runner;
 pub mod truth;
 pub mod turbine;
 pub mod vane;

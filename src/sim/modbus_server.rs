@@ -61,7 +61,8 @@ impl Layout {
         let yaw_offset = map.commands.yaw_offset_deg.clone().expect("generic map has the yaw offset command");
         let enable = map.commands.correction_enable.clone().expect("generic map has the correction enable");
         let holding_start = yaw_offset.address.min(enable.address);
-        let holding_end = (yaw_offset.address + yaw_offset.value_type.words()).max(enable.address + 1);
+        let holding_end =
+            (yaw_offset.address + yaw_offset.value_type.words()).max(enable.address + enable.value_type.words());
         Self { map, inputs, input_len, yaw_offset, enable, holding_start, holding_len: holding_end - holding_start }
     }
 

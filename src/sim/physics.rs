@@ -1,6 +1,7 @@
-//! The simulated farm's physics: pure, deterministic for a seed, no I/O and no allocation per
-//! step, so it runs at a few million turbine-steps per second for synthetic history as well as
-//! behind the live Modbus and OPC UA servers.
+//! The simulated farm's physics: pure, deterministic for a seed, no I/O, and no allocation in a
+//! step (except when the plan of events is extended, once a simulated month). A turbine-step
+//! costs about 0.2 microseconds in a release build, so a year of 1 Hz history for five turbines
+//! takes about half a minute; the same code runs behind the live Modbus and OPC UA servers.
 //!
 //! One [`FarmPhysics::step`] advances every turbine by one simulated second:
 //! - [`super::wind`]: farm wind regimes, turbulence, direction meander and fronts;
@@ -220,6 +221,7 @@ impl FarmPhysics {
         }
     }
 
+    /// The seed every random stream derives from.
     pub fn seed(&self) -> u64 {
         self.seed
     }
@@ -229,10 +231,12 @@ impl FarmPhysics {
         self.t
     }
 
+    /// Number of turbines.
     pub fn len(&self) -> usize {
         self.turbines.len()
     }
 
+    /// True for a farm without turbines.
     pub fn is_empty(&self) -> bool {
         self.turbines.is_empty()
     }
@@ -257,14 +261,17 @@ impl FarmPhysics {
         self.curtailments.intervals()
     }
 
+    /// Turbine `index` (0 = T01): its parameters, plans and state.
     pub fn turbine(&self, index: usize) -> &Turbine {
         &self.turbines[index]
     }
 
+    /// What the farm controller has written to turbine `index`; used from the next step on.
     pub fn set_commands(&mut self, index: usize, commands: TurbineCommands) {
         self.turbines[index].commands = commands;
     }
 
+    /// What turbine `index`'s controller shows now (sensor readings, dropouts applied).
     pub fn outputs(&self, index: usize) -> TurbineOutputs {
         self.turbines[index].outputs()
     }
@@ -277,6 +284,7 @@ impl FarmPhysics {
         vane::vane_error_deg(&tb.params.vane, tb.plans.drift.events(), ws_ms, rpm, pitch_deg, t_s)
     }
 
+    /// What is really going on at turbine `index` now.
     pub fn true_state(&self, index: usize) -> TrueState {
         let tb = &self.turbines[index];
         TrueState {

@@ -34,10 +34,12 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The physics, locked (a poisoned lock is taken over: the state is still consistent).
     pub fn physics(&self) -> MutexGuard<'_, FarmPhysics> {
         self.physics.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The ground truth as planned so far.
     pub fn truth(&self) -> Truth {
         Truth::from_physics(&self.physics(), self.start, self.speedup, "trueyaw simulate")
     }
@@ -108,7 +110,7 @@ pub async fn run_physics(shared: Arc<Shared>, stop: CancellationToken) {
         }
         // More than two real seconds behind: this machine cannot run the farm this fast.
         // Re-anchor so simulated time runs as fast as it can instead of piling up a backlog.
-        if due - done > (2.0 * shared.speedup) as u64 {
+        if due - done > (2.0 * shared.speedup).max(16.0) as u64 {
             if !warned {
                 tracing::warn!(speedup = shared.speedup, "the simulator cannot keep up; simulated time runs slower");
                 warned = true;

@@ -254,6 +254,7 @@ impl Turbine {
         wrap360(self.heading_deg)
     }
 
+    /// True while a yaw action is in progress.
     pub fn is_yawing(&self) -> bool {
         self.yaw.is_yawing()
     }

@@ -36,11 +36,13 @@ pub struct UnitOu {
 }
 
 impl UnitOu {
+    /// A process with time constant `tau_s` seconds, starting at `x0`.
     pub fn new(tau_s: f64, x0: f64) -> Self {
         let a = (-1.0 / tau_s).exp();
         Self { a, b: (1.0 - a * a).sqrt(), x: x0 }
     }
 
+    /// Advances one second and returns the new value.
     pub fn step(&mut self, rng: &mut StdRng) -> f64 {
         let z: f64 = rng.sample(StandardNormal);
         self.x = self.a * self.x + self.b * z;
@@ -78,6 +80,7 @@ pub struct FarmWind {
 }
 
 impl FarmWind {
+    /// The farm wind at step 0, with `fronts_per_day` frontal shifts a day on average.
     pub fn new(rng: &mut StdRng, fronts_per_day: f64) -> Self {
         let regime_ms = draw_regime(rng);
         let mut w = Self {
@@ -148,6 +151,7 @@ pub struct LocalWind {
 }
 
 impl LocalWind {
+    /// Draws a site's speed-up and turbulence time constant (20-60 s).
     pub fn new(rng: &mut StdRng) -> Self {
         let tau = rng.random_range(20.0..60.0);
         Self {

@@ -59,6 +59,7 @@ pub struct YawController {
 }
 
 impl YawController {
+    /// An idle controller that has not seen a reading yet.
     pub fn new(params: YawParams) -> Self {
         Self {
             params,

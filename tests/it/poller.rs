@@ -97,3 +97,46 @@ async fn a_turbine_killed_and_restarted_mid_run_is_recovered_while_the_others_ke
     assert!(good_after >= 5, "T02 polled normally after restart ({good_after} good rows)");
     db.drop_now().await;
 }
+
+#[tokio::test]
+async fn a_database_outage_of_30_seconds_mid_run_loses_no_polled_reading() {
+    let device = crate::support::fake_device::FakeDevice::start(vec![], [
+        (Signal::WindSpeed, 7.0),
+        (Signal::Vane, 1.0),
+        (Signal::NacellePosition, 90.0),
+        (Signal::Power, 900.0),
+        (Signal::RotorSpeed, 12.0),
+        (Signal::Pitch, 0.0),
+        (Signal::State, 1.0),
+    ])
+    .await;
+    let db = TestDb::migrated().await;
+    let (proxy, proxied_url) = crate::support::proxy::Proxy::for_url(&db.url).await;
+    let pool = store::connect(&proxied_url, 4).await.unwrap();
+    let spool = tempfile::tempdir().unwrap();
+    let config = farm("outage", vec![modbus(device.port, 1), modbus(device.port, 1)], spool.path());
+    let service = PollService::start(&config, pool.clone()).await.unwrap();
+
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    proxy.cut();
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let during = service.writer_metrics();
+    assert!(!during.database_up, "the writer noticed the outage: {during:?}");
+    assert!(during.rows_spooled > 0, "readings went to the spool during the outage: {during:?}");
+    proxy.restore();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let summary = service.stop().await.unwrap();
+
+    let polls: u64 = summary.turbines.iter().map(|t| t.polls_ok + t.polls_failed).sum();
+    assert!(polls >= 2 * 150, "about 35 s at 5 Hz on two turbines, got {polls} polls");
+    assert_eq!(summary.writer.spool_segments, 0, "spool drained: {:?}", summary.writer);
+    let stored: i64 = sqlx::query_scalar("select count(*) from readings").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(stored as u64, polls, "every polled reading is stored exactly once");
+    let distinct: i64 = sqlx::query_scalar("select count(distinct (turbine_id, time)) from readings")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(distinct, stored);
+    pool.close().await;
+    db.drop_now().await;
+}

@@ -223,3 +223,22 @@ async fn pymodbus_reads_the_values_on_the_panel() {
     assert_eq!(read["correction_enable"].as_u64(), Some(1));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_farm_also_serves_opcua_when_asked() {
+    let sim = farm::start(SimOptions {
+        turbines: 2,
+        base_port: 0,
+        opcua_port: Some(0),
+        speedup: 0.01,
+        profile: SimProfile::clean(),
+        ..SimOptions::default()
+    })
+    .await
+    .expect("farm with OPC UA starts");
+    let endpoint = sim.opcua_endpoint().expect("an OPC UA endpoint");
+    let addr: SocketAddr = endpoint.trim_start_matches("opc.tcp://").trim_end_matches('/').parse().unwrap();
+    assert!(addr.ip().is_loopback() && addr.port() != 0, "{endpoint}");
+    assert!(tokio::net::TcpStream::connect(addr).await.is_ok(), "OPC UA server listens at {endpoint}");
+    tokio::time::timeout(Duration::from_secs(10), sim.shutdown()).await.expect("shutdown with OPC UA completes");
+}

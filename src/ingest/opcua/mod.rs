@@ -42,7 +42,7 @@ pub use self::pki::pki_dir;
 use self::session::{ConnectError, Connection, connect, session_config};
 use crate::config::{OpcUaSource, PollSettings};
 use crate::domain::{Quality, Reading, Signal};
-pub use crate::ingest::modbus::PollFailure;
+use crate::ingest::PollFailure;
 
 /// Polls one turbine over OPC UA.
 pub struct OpcUaReader {
@@ -210,5 +210,5 @@ impl OpcUaReader {
 }
 
 fn failure(quality: Quality, message: String) -> PollFailure {
-    PollFailure { quality, message }
+    PollFailure::new(quality, message)
 }
