@@ -22,7 +22,8 @@ use sqlx::PgPool;
 use trueyaw::domain::{Quality, Reading};
 use trueyaw::store;
 
-const COLUMNS: &str = "turbine_id, time, wind_speed_ms, vane_deg, nacelle_deg, power_kw, rotor_rpm, pitch_deg, state, quality";
+const COLUMNS: &str =
+    "turbine_id, time, wind_speed_ms, vane_deg, nacelle_deg, power_kw, rotor_rpm, pitch_deg, state, quality";
 
 fn main() {
     let turbines: i32 = env_or("BENCH_TURBINES", 200);

@@ -208,6 +208,7 @@ impl Spool {
         self.segments.len()
     }
 
+    /// True when nothing waits to be replayed.
     pub fn is_empty(&self) -> bool {
         self.segments.is_empty()
     }
@@ -222,6 +223,7 @@ impl Spool {
         self.max_bytes
     }
 
+    /// The spool directory.
     pub fn dir(&self) -> &Path {
         &self.dir
     }

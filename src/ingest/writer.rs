@@ -117,6 +117,7 @@ pub struct WriterMetricsSnapshot {
 }
 
 impl WriterMetrics {
+    /// Reads every counter. Each is read atomically, not all together: fine for reporting.
     pub fn snapshot(&self) -> WriterMetricsSnapshot {
         let n = |a: &AtomicU64| a.load(Ordering::Relaxed);
         WriterMetricsSnapshot {
@@ -183,6 +184,7 @@ impl Writer {
         self.tx.clone()
     }
 
+    /// The writer's live counters, for health reports and the API.
     pub fn metrics(&self) -> Arc<WriterMetrics> {
         self.metrics.clone()
     }

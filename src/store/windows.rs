@@ -137,7 +137,10 @@ pub fn window_start(t: DateTime<Utc>, length_s: i32) -> DateTime<Utc> {
 
 /// Widens each (turbine, from, to) span to whole windows and merges spans of one turbine that
 /// overlap or touch, so no reading is aggregated twice in one statement.
-fn aligned_spans(length_s: i32, spans: &[(i32, DateTime<Utc>, DateTime<Utc>)]) -> Vec<(i32, DateTime<Utc>, DateTime<Utc>)> {
+fn aligned_spans(
+    length_s: i32,
+    spans: &[(i32, DateTime<Utc>, DateTime<Utc>)],
+) -> Vec<(i32, DateTime<Utc>, DateTime<Utc>)> {
     let step = chrono::Duration::seconds(i64::from(length_s.max(1)));
     let mut out: Vec<_> = spans
         .iter()

@@ -35,7 +35,8 @@ fn t0() -> DateTime<Utc> {
 
 /// Reading number `i` of a stream spread over four turbines, 10 ms apart.
 fn nth(i: usize) -> Reading {
-    let mut r = Reading::failed(1 + (i % 4) as i32, t0() + chrono::Duration::milliseconds(10 * i as i64), Quality::GOOD);
+    let mut r =
+        Reading::failed(1 + (i % 4) as i32, t0() + chrono::Duration::milliseconds(10 * i as i64), Quality::GOOD);
     r.wind_speed_ms = Some(7.0);
     r.vane_deg = Some((i % 20) as f32 - 10.0);
     r.state = Some(1);
@@ -57,7 +58,10 @@ async fn stored_keys(db: &TestDb) -> BTreeSet<(i32, DateTime<Utc>)> {
 }
 
 fn segments_in(dir: &Path) -> usize {
-    std::fs::read_dir(dir).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "seg")).count()
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "seg"))
+        .count()
 }
 
 async fn wait_for(what: &str, deadline: Duration, mut done: impl AsyncFnMut() -> bool) {
@@ -117,7 +121,8 @@ async fn the_spool_survives_a_writer_restart_and_is_replayed() {
     let (proxy, url) = Proxy::for_url(&db.url).await;
     proxy.cut();
     let spool = tempfile::tempdir().unwrap();
-    let first = Writer::start(store::connect_lazy(&url, 2).unwrap(), settings(spool.path(), 50, 64 << 20)).await.unwrap();
+    let first =
+        Writer::start(store::connect_lazy(&url, 2).unwrap(), settings(spool.path(), 50, 64 << 20)).await.unwrap();
     let tx = first.sender();
     for i in 0..300 {
         tx.send(nth(i)).await.unwrap();

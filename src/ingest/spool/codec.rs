@@ -91,7 +91,11 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Reading>, DecodeError> {
     if stored != computed {
         return Err(DecodeError::Checksum { stored, computed });
     }
-    bytes[HEADER_LEN..].chunks_exact(RECORD_LEN).enumerate().map(|(i, rec)| decode_record(rec).ok_or(DecodeError::Record(i))).collect()
+    bytes[HEADER_LEN..]
+        .chunks_exact(RECORD_LEN)
+        .enumerate()
+        .map(|(i, rec)| decode_record(rec).ok_or(DecodeError::Record(i)))
+        .collect()
 }
 
 fn decode_record(rec: &[u8]) -> Option<Reading> {

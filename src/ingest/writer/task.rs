@@ -17,6 +17,9 @@ use crate::store::StoreError;
 
 mod database;
 
+/// Shortest timer period accepted from settings.
+const MIN_PERIOD: std::time::Duration = std::time::Duration::from_millis(10);
+
 pub(super) struct Task {
     pool: PgPool,
     settings: WriterSettings,
@@ -76,9 +79,12 @@ impl Task {
     }
 
     pub(super) async fn run(mut self) -> WriterMetricsSnapshot {
+        // A zero period would make the timers spin (tokio refuses it outright).
+        let retry_every = self.settings.retry_interval.max(MIN_PERIOD);
+        let refresh_every = self.settings.window_refresh.max(MIN_PERIOD);
         let start = Instant::now();
-        let mut retry = interval_at(start + self.settings.retry_interval, self.settings.retry_interval);
-        let mut refresh = interval_at(start + self.settings.window_refresh, self.settings.window_refresh);
+        let mut retry = interval_at(start + retry_every, retry_every);
+        let mut refresh = interval_at(start + refresh_every, refresh_every);
         retry.set_missed_tick_behavior(MissedTickBehavior::Delay);
         refresh.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
@@ -113,7 +119,7 @@ impl Task {
         while self.held.is_some() {
             // Only a failing spool disk with the database down gets here: nothing can be
             // saved, so keep trying rather than drop readings.
-            tokio::time::sleep(self.settings.retry_interval).await;
+            tokio::time::sleep(retry_every).await;
             self.on_retry_tick().await;
         }
         if !self.db_up {
@@ -158,7 +164,6 @@ impl Task {
         match result {
             Ok(()) => {
                 self.metrics.rows_spooled.fetch_add(batch.len() as u64, Ordering::Relaxed);
-                self.metrics.backpressure.store(false, Ordering::Relaxed);
             }
             Err(SpoolError::Full { used, max, .. }) => {
                 if !self.metrics.backpressure.swap(true, Ordering::Relaxed) {
@@ -177,6 +182,9 @@ impl Task {
     async fn retry_held(&mut self) {
         if let Some(batch) = self.held.take() {
             self.place(batch).await;
+            if self.held.is_none() && self.metrics.backpressure.swap(false, Ordering::Relaxed) {
+                tracing::info!("spool has room again: taking readings from the pollers");
+            }
         }
     }
 

@@ -13,7 +13,14 @@ fn at(m: u32, s: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 4, 2, 12, m, s).unwrap()
 }
 
-fn reading(turbine_id: i32, time: DateTime<Utc>, wind: f32, vane: Option<f32>, nacelle: Option<f32>, state: i16) -> Reading {
+fn reading(
+    turbine_id: i32,
+    time: DateTime<Utc>,
+    wind: f32,
+    vane: Option<f32>,
+    nacelle: Option<f32>,
+    state: i16,
+) -> Reading {
     Reading {
         turbine_id,
         time,
@@ -44,7 +51,9 @@ async fn setup(db: &TestDb) -> i32 {
 }
 
 async fn windows(db: &TestDb, t: i32) -> Vec<WindowRow> {
-    store::windows_between(&db.pool, t, LEN, at(0, 0) - Duration::hours(1), at(0, 0) + Duration::hours(1)).await.unwrap()
+    store::windows_between(&db.pool, t, LEN, at(0, 0) - Duration::hours(1), at(0, 0) + Duration::hours(1))
+        .await
+        .unwrap()
 }
 
 fn close(a: Option<f64>, b: f64, tol: f64) -> bool {
@@ -96,7 +105,9 @@ async fn refreshing_twice_changes_nothing_and_a_new_reading_updates_only_its_win
     let first = windows(&db, t).await;
     assert_eq!(store::refresh_windows(&db.pool, LEN, &spans).await.unwrap(), 2);
     let second = windows(&db, t).await;
-    let strip = |w: &[WindowRow]| w.iter().map(|r| WindowRow { updated_at: DateTime::UNIX_EPOCH, ..r.clone() }).collect::<Vec<_>>();
+    let strip = |w: &[WindowRow]| {
+        w.iter().map(|r| WindowRow { updated_at: DateTime::UNIX_EPOCH, ..r.clone() }).collect::<Vec<_>>()
+    };
     assert_eq!(strip(&first), strip(&second));
 
     store::write_readings(&db.pool, &[reading(t, at(6, 0), 8.0, Some(0.0), Some(0.0), 1)]).await.unwrap();
@@ -123,7 +134,8 @@ async fn imported_windows_and_unknown_turbines_are_left_alone() {
     .await
     .unwrap();
     store::write_readings(&db.pool, &[reading(9_999, at(1, 0), 5.0, Some(0.0), Some(0.0), 1)]).await.unwrap();
-    let written = store::refresh_windows(&db.pool, LEN, &[(t, at(0, 0), at(15, 0)), (9_999, at(0, 0), at(2, 0))]).await.unwrap();
+    let written =
+        store::refresh_windows(&db.pool, LEN, &[(t, at(0, 0), at(15, 0)), (9_999, at(0, 0), at(2, 0))]).await.unwrap();
     assert_eq!(written, 1, "only the polled 12:00 window of the known turbine");
     let w = windows(&db, t).await;
     assert_eq!((w[1].origin.as_str(), w[1].n_readings, w[1].wind_speed_ms_mean), ("import", 600, Some(11.5)));
