@@ -7,8 +7,8 @@ use std::time::Duration;
 use clap::Parser;
 use trueyaw::app;
 use trueyaw::cli::{Cli, Command, SimulateArgs};
-use trueyaw::sim::farm::{SimOptions, SimProfile};
 use trueyaw::config::{self, ConfigError};
+use trueyaw::sim::farm::{SimOptions, SimProfile};
 
 #[tokio::main]
 async fn main() -> ExitCode {

@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::poll::{PollService, connect_and_migrate};
 use crate::config::{
-    DatabaseSettings, FarmConfig, FarmSection, ModbusSource, OpcUaSource, PollSettings, SourceConfig,
-    StorageSettings, TurbineConfig, WindowSettings,
+    DatabaseSettings, FarmConfig, FarmSection, ModbusSource, OpcUaSource, PollSettings, SourceConfig, StorageSettings,
+    TurbineConfig, WindowSettings,
 };
 use crate::domain::{RegisterMap, Signal};
 use crate::sim::farm::{SimHandle, SimOptions, SimProfile};

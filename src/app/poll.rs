@@ -57,9 +57,8 @@ impl PollService {
                 interval: Duration::from_millis(t.interval_ms),
             });
         }
-        let health = Arc::new(HealthBoard::new(
-            targets.iter().map(|t| (t.turbine_id, t.name.clone(), describe(&t.source))),
-        ));
+        let health =
+            Arc::new(HealthBoard::new(targets.iter().map(|t| (t.turbine_id, t.name.clone(), describe(&t.source)))));
         let settings = WriterSettings::from_config(&config.storage, &config.windows);
         let writer = Writer::start(pool.clone(), settings).await.context("starting the writer")?;
         let poller = Poller::start(targets, &config.poll, writer.sender(), health.clone());
@@ -183,9 +182,15 @@ fn log_health(service: &PollService) {
     let lat = service.health.latency();
     let w = service.writer_metrics();
     tracing::info!(
-        online, turbines = turbines.len(), polls_ok = ok, polls_failed = failed,
-        p50_ms = lat.p50_ms, p99_ms = lat.p99_ms,
-        rows_written = w.rows_written, spool_segments = w.spool_segments, database_up = w.database_up,
+        online,
+        turbines = turbines.len(),
+        polls_ok = ok,
+        polls_failed = failed,
+        p50_ms = lat.p50_ms,
+        p99_ms = lat.p99_ms,
+        rows_written = w.rows_written,
+        spool_segments = w.spool_segments,
+        database_up = w.database_up,
         "poller health"
     );
     for h in turbines.iter().filter(|h| !h.online) {

@@ -4,11 +4,10 @@
 
 mod env;
 mod farm;
+mod settings;
 
-pub use farm::{
-    DatabaseSettings, FarmConfig, FarmSection, ModbusSource, OpcUaSource, PollSettings, SourceConfig,
-    StorageSettings, TurbineConfig, WindowSettings,
-};
+pub use farm::{FarmConfig, ModbusSource, OpcUaSource, SourceConfig, TurbineConfig};
+pub use settings::{DatabaseSettings, FarmSection, PollSettings, StorageSettings, WindowSettings};
 
 use std::path::Path;
 

@@ -148,8 +148,7 @@ impl Quality {
     /// True when the poll itself failed (no values at all), as opposed to some values being
     /// missing or out of range.
     pub fn is_failed_poll(self) -> bool {
-        self.0 & (Self::TIMEOUT.0 | Self::DEVICE_EXCEPTION.0 | Self::BAD_FRAME.0 | Self::CONNECTION.0)
-            != 0
+        self.0 & (Self::TIMEOUT.0 | Self::DEVICE_EXCEPTION.0 | Self::BAD_FRAME.0 | Self::CONNECTION.0) != 0
     }
 
     /// Flag names, for logs and the API.

@@ -225,11 +225,8 @@ impl RegisterMap {
     /// when the gap between them is at most `max_gap` registers and the read stays within the
     /// 125-register protocol limit.
     pub fn read_plan(&self) -> Vec<ReadBlock> {
-        let mut spans: Vec<(Table, u16, u16)> = self
-            .signals
-            .values()
-            .map(|f| (f.table, f.address, f.address + f.value_type.words()))
-            .collect();
+        let mut spans: Vec<(Table, u16, u16)> =
+            self.signals.values().map(|f| (f.table, f.address, f.address + f.value_type.words())).collect();
         spans.sort();
         let mut blocks: Vec<ReadBlock> = Vec::new();
         for (table, start, end) in spans {

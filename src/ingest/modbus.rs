@@ -17,9 +17,9 @@ use tokio::time::timeout;
 use tokio_modbus::client::{Client, Context};
 use tokio_modbus::{ExceptionCode, Request, Response, Slave};
 
+use super::PollFailure;
 use crate::config::{ModbusSource, PollSettings};
 use crate::domain::register_map::{ReadBlock, Table};
-use super::PollFailure;
 use crate::domain::{Quality, Reading, RegisterMap};
 
 /// Polls one turbine over Modbus TCP.
@@ -145,9 +145,9 @@ impl ModbusReader {
     fn decode(&self, turbine_id: i32, time: DateTime<Utc>, blocks: &[(ReadBlock, Vec<u16>)]) -> Reading {
         let mut reading = Reading::failed(turbine_id, time, Quality::GOOD);
         for (signal, spec) in &self.map.signals {
-            let covering = blocks.iter().find(|(b, _)| {
-                b.table == spec.table && spec.address >= b.start && spec.address < b.start + b.count
-            });
+            let covering = blocks
+                .iter()
+                .find(|(b, _)| b.table == spec.table && spec.address >= b.start && spec.address < b.start + b.count);
             let value = match covering.map(|(b, words)| self.map.decode(spec, b.start, words)) {
                 Some(Ok(v)) => v,
                 // The plan covers every signal and lengths were checked, so this is unreachable

@@ -47,15 +47,18 @@ fn an_unreachable_database_is_a_runtime_failure_with_exit_code_1() {
 
 #[tokio::test]
 async fn poll_with_a_duration_polls_a_device_into_the_database_and_exits_0() {
-    let device = FakeDevice::start(vec![], [
-        (Signal::WindSpeed, 7.0),
-        (Signal::Vane, 1.0),
-        (Signal::NacellePosition, 90.0),
-        (Signal::Power, 900.0),
-        (Signal::RotorSpeed, 12.0),
-        (Signal::Pitch, 0.0),
-        (Signal::State, 1.0),
-    ])
+    let device = FakeDevice::start(
+        vec![],
+        [
+            (Signal::WindSpeed, 7.0),
+            (Signal::Vane, 1.0),
+            (Signal::NacellePosition, 90.0),
+            (Signal::Power, 900.0),
+            (Signal::RotorSpeed, 12.0),
+            (Signal::Pitch, 0.0),
+            (Signal::State, 1.0),
+        ],
+    )
     .await;
     let db = TestDb::empty().await;
     let dir = tempfile::tempdir().unwrap();
@@ -71,7 +74,11 @@ async fn poll_with_a_duration_polls_a_device_into_the_database_and_exits_0() {
     .unwrap();
     let url = db.url.clone();
     let out = tokio::task::spawn_blocking(move || {
-        trueyaw().args(["--log-format", "json", "poll", "--duration", "2", "--config"]).arg(&path).env("DATABASE_URL", url).output()
+        trueyaw()
+            .args(["--log-format", "json", "poll", "--duration", "2", "--config"])
+            .arg(&path)
+            .env("DATABASE_URL", url)
+            .output()
     })
     .await
     .unwrap()
@@ -79,7 +86,8 @@ async fn poll_with_a_duration_polls_a_device_into_the_database_and_exits_0() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
     assert!(stderr.lines().any(|l| l.starts_with('{') && l.contains("poller stopped")), "JSON logs: {stderr}");
-    let n: i64 = sqlx::query_scalar("select count(*) from readings where quality = 0").fetch_one(&db.pool).await.unwrap();
+    let n: i64 =
+        sqlx::query_scalar("select count(*) from readings where quality = 0").fetch_one(&db.pool).await.unwrap();
     assert!(n >= 6, "about 8 readings expected at 4 Hz for 2 s, found {n}");
     db.drop_now().await;
 }

@@ -41,7 +41,8 @@ async fn polled_rows_in_postgres_match_what_a_pymodbus_device_served() {
             assert!((got - want).abs() < 0.051, "{s:?}: device {want}, stored {got}");
         }
     }
-    let windows = store::windows_between(&db.pool, turbine_id, 60, now - ChronoDuration::minutes(5), now).await.unwrap();
+    let windows =
+        store::windows_between(&db.pool, turbine_id, 60, now - ChronoDuration::minutes(5), now).await.unwrap();
     let in_windows: i64 = windows.iter().map(|w| i64::from(w.n_readings)).sum();
     assert_eq!(in_windows, rows.len() as i64, "windows cover every reading");
     db.drop_now().await;
@@ -100,15 +101,18 @@ async fn a_turbine_killed_and_restarted_mid_run_is_recovered_while_the_others_ke
 
 #[tokio::test]
 async fn a_database_outage_of_30_seconds_mid_run_loses_no_polled_reading() {
-    let device = crate::support::fake_device::FakeDevice::start(vec![], [
-        (Signal::WindSpeed, 7.0),
-        (Signal::Vane, 1.0),
-        (Signal::NacellePosition, 90.0),
-        (Signal::Power, 900.0),
-        (Signal::RotorSpeed, 12.0),
-        (Signal::Pitch, 0.0),
-        (Signal::State, 1.0),
-    ])
+    let device = crate::support::fake_device::FakeDevice::start(
+        vec![],
+        [
+            (Signal::WindSpeed, 7.0),
+            (Signal::Vane, 1.0),
+            (Signal::NacellePosition, 90.0),
+            (Signal::Power, 900.0),
+            (Signal::RotorSpeed, 12.0),
+            (Signal::Pitch, 0.0),
+            (Signal::State, 1.0),
+        ],
+    )
     .await;
     let db = TestDb::migrated().await;
     let (proxy, proxied_url) = crate::support::proxy::Proxy::for_url(&db.url).await;

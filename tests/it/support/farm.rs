@@ -27,12 +27,7 @@ pub fn fast_poll() -> PollSettings {
 
 /// A Modbus source on 127.0.0.1 with the generic map.
 pub fn modbus(port: u16, unit_id: u8) -> SourceConfig {
-    SourceConfig::Modbus(ModbusSource {
-        host: "127.0.0.1".into(),
-        port,
-        unit_id,
-        register_map: RegisterMap::generic(),
-    })
+    SourceConfig::Modbus(ModbusSource { host: "127.0.0.1".into(), port, unit_id, register_map: RegisterMap::generic() })
 }
 
 /// A farm of the given turbines (named T01, T02, ...), polled with [`fast_poll`], writing

@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests.
 
 pub mod db;
-pub mod farm;
 pub mod fake_device;
+pub mod farm;
 pub mod proxy;
