@@ -34,6 +34,22 @@ pub struct TurbineOutputs {
     pub state: u16,
 }
 
+impl TurbineOutputs {
+    /// The value of one signal (the state code as a number).
+    pub fn get(&self, signal: crate::domain::Signal) -> Option<f64> {
+        use crate::domain::Signal;
+        match signal {
+            Signal::WindSpeed => self.wind_speed_ms,
+            Signal::Vane => self.vane_deg,
+            Signal::NacellePosition => self.nacelle_deg,
+            Signal::Power => self.power_kw,
+            Signal::RotorSpeed => self.rotor_rpm,
+            Signal::Pitch => self.pitch_deg,
+            Signal::State => Some(f64::from(self.state)),
+        }
+    }
+}
+
 /// What a farm controller has written to a simulated turbine (holding registers 100, 101).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TurbineCommands {

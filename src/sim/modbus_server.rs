@@ -69,15 +69,7 @@ impl Layout {
     fn input_image(&self, out: &TurbineOutputs) -> Vec<u16> {
         let mut image = vec![0u16; usize::from(self.input_len)];
         for (signal, f) in &self.inputs {
-            let value = match signal {
-                Signal::WindSpeed => out.wind_speed_ms,
-                Signal::Vane => out.vane_deg,
-                Signal::NacellePosition => out.nacelle_deg,
-                Signal::Power => out.power_kw,
-                Signal::RotorSpeed => out.rotor_rpm,
-                Signal::Pitch => out.pitch_deg,
-                Signal::State => Some(f64::from(out.state)),
-            };
+            let value = out.get(*signal);
             let at = usize::from(f.address);
             let words = self.map.encode(f, value);
             image[at..at + words.len()].copy_from_slice(&words);

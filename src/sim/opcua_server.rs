@@ -183,15 +183,10 @@ fn refresh(manager: &SimpleNodeManager, subscriptions: &SubscriptionCache, panel
 
 /// The DataValue served for one signal of one turbine.
 fn data_value(o: &TurbineOutputs, signal: Signal, now: DateTime) -> DataValue {
-    let value = match signal {
-        Signal::WindSpeed => o.wind_speed_ms,
-        Signal::Vane => o.vane_deg,
-        Signal::NacellePosition => o.nacelle_deg,
-        Signal::Power => o.power_kw,
-        Signal::RotorSpeed => o.rotor_rpm,
-        Signal::Pitch => o.pitch_deg,
-        Signal::State => return DataValue::new_at(Variant::UInt16(o.state), now),
-    };
+    if signal == Signal::State {
+        return DataValue::new_at(Variant::UInt16(o.state), now);
+    }
+    let value = o.get(signal);
     match value {
         Some(v) => DataValue::new_at(Variant::Double(v), now),
         None => bad(MISSING_STATUS, now),

@@ -4,7 +4,6 @@ use std::process::Command;
 
 use crate::support::db::TestDb;
 use crate::support::fake_device::FakeDevice;
-use trueyaw::domain::Signal;
 
 fn trueyaw() -> Command {
     Command::new(env!("CARGO_BIN_EXE_trueyaw"))
@@ -47,19 +46,7 @@ fn an_unreachable_database_is_a_runtime_failure_with_exit_code_1() {
 
 #[tokio::test]
 async fn poll_with_a_duration_polls_a_device_into_the_database_and_exits_0() {
-    let device = FakeDevice::start(
-        vec![],
-        [
-            (Signal::WindSpeed, 7.0),
-            (Signal::Vane, 1.0),
-            (Signal::NacellePosition, 90.0),
-            (Signal::Power, 900.0),
-            (Signal::RotorSpeed, 12.0),
-            (Signal::Pitch, 0.0),
-            (Signal::State, 1.0),
-        ],
-    )
-    .await;
+    let device = FakeDevice::steady().await;
     let db = TestDb::empty().await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("farm.toml");

@@ -5,13 +5,11 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::process::Command;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch::Receiver;
 use tokio_util::sync::CancellationToken;
 use trueyaw::config::{OpcUaSource, PollSettings};
@@ -19,7 +17,7 @@ use trueyaw::domain::{Quality, Reading, Signal, TurbineName};
 use trueyaw::ingest::opcua::OpcUaReader;
 use trueyaw::sim::{Panels, TurbineOutputs, TurbinePanel, opcua_server};
 
-use crate::support::farm::{free_port, python, python_has};
+use crate::support::farm::{free_port, python_has, spawn_python_peer};
 
 /// Generous enough for a loaded CI machine, short enough that failures show in seconds.
 fn poll_settings() -> PollSettings {
@@ -252,17 +250,7 @@ async fn the_reader_reads_what_an_asyncua_server_serves() {
         "rotor_rpm": 13.1, "pitch_deg": 0.75, "state": 2,
     });
     let port = free_port();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/opcua_server.py");
-    let mut child = Command::new(python())
-        .args([script, &port.to_string(), "WTG-7", &values.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start asyncua server");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
-    assert!(matches!(ready, Ok(Ok(Some(ref l))) if l == "ready"), "asyncua server did not start: {ready:?}");
+    let _server = spawn_python_peer("opcua_server.py", &[port.to_string(), "WTG-7".into(), values.to_string()]).await;
 
     // Configured without a path; the server advertises /trueyaw/interop/.
     let mut reader = reader(format!("127.0.0.1:{port}").parse().unwrap(), "WTG-7");

@@ -101,19 +101,7 @@ async fn a_turbine_killed_and_restarted_mid_run_is_recovered_while_the_others_ke
 
 #[tokio::test]
 async fn a_database_outage_of_30_seconds_mid_run_loses_no_polled_reading() {
-    let device = crate::support::fake_device::FakeDevice::start(
-        vec![],
-        [
-            (Signal::WindSpeed, 7.0),
-            (Signal::Vane, 1.0),
-            (Signal::NacellePosition, 90.0),
-            (Signal::Power, 900.0),
-            (Signal::RotorSpeed, 12.0),
-            (Signal::Pitch, 0.0),
-            (Signal::State, 1.0),
-        ],
-    )
-    .await;
+    let device = crate::support::fake_device::FakeDevice::steady().await;
     let db = TestDb::migrated().await;
     let (proxy, proxied_url) = crate::support::proxy::Proxy::for_url(&db.url).await;
     let pool = store::connect(&proxied_url, 4).await.unwrap();

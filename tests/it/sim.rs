@@ -9,7 +9,6 @@ use chrono::{TimeZone, Utc};
 use tokio_modbus::client::Context;
 use tokio_modbus::prelude::*;
 use trueyaw::domain::{RegisterMap, Signal};
-use trueyaw::sim::TurbineOutputs;
 use trueyaw::sim::farm::{self, SimHandle, SimOptions, SimProfile};
 use trueyaw::sim::truth::Truth;
 
@@ -37,18 +36,6 @@ async fn connect(addr: SocketAddr, unit: u8) -> Context {
     tokio_modbus::client::tcp::connect_slave(addr, Slave(unit)).await.expect("connect to simulated turbine")
 }
 
-fn value_of(out: &TurbineOutputs, s: Signal) -> Option<f64> {
-    match s {
-        Signal::WindSpeed => out.wind_speed_ms,
-        Signal::Vane => out.vane_deg,
-        Signal::NacellePosition => out.nacelle_deg,
-        Signal::Power => out.power_kw,
-        Signal::RotorSpeed => out.rotor_rpm,
-        Signal::Pitch => out.pitch_deg,
-        Signal::State => Some(f64::from(out.state)),
-    }
-}
-
 /// Asserts `got` is `want` to the register's resolution (half a scale step, f32 for floats).
 fn assert_close(s: Signal, got: Option<f64>, want: Option<f64>) {
     let map = RegisterMap::generic();
@@ -69,7 +56,7 @@ async fn input_registers_decode_to_the_panel_outputs() {
         let out = sim.panels()[i].outputs.read().unwrap().clone();
         assert!(out.wind_speed_ms.is_some() && out.power_kw.is_some(), "clean profile serves every signal");
         for s in Signal::ALL {
-            assert_close(s, map.decode(&map.signals[&s], 0, &words).unwrap(), value_of(&out, s));
+            assert_close(s, map.decode(&map.signals[&s], 0, &words).unwrap(), out.get(s));
         }
         // Any sub-range inside the map works, e.g. just the two words of power.
         let power = ctx.read_input_registers(3, 2).await.unwrap().unwrap();
@@ -217,7 +204,7 @@ async fn pymodbus_reads_the_values_on_the_panel() {
     let read: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON from read_simulator.py");
     let out = sim.panels()[1].outputs.read().unwrap().clone();
     for s in Signal::ALL {
-        assert_close(s, read[s.name()].as_f64(), value_of(&out, s));
+        assert_close(s, read[s.name()].as_f64(), out.get(s));
     }
     assert_eq!(read["yaw_offset_deg"].as_f64(), Some(-3.5));
     assert_eq!(read["correction_enable"].as_u64(), Some(1));

@@ -27,6 +27,17 @@ pub enum Answer {
     Hangup,
 }
 
+/// A turbine running at 7 m/s: the values [`FakeDevice::steady`] serves.
+pub const STEADY: [(Signal, f64); 7] = [
+    (Signal::WindSpeed, 7.0),
+    (Signal::Vane, 1.0),
+    (Signal::NacellePosition, 90.0),
+    (Signal::Power, 900.0),
+    (Signal::RotorSpeed, 12.0),
+    (Signal::Pitch, 0.0),
+    (Signal::State, 1.0),
+];
+
 pub struct FakeDevice {
     pub port: u16,
     script: Arc<Mutex<VecDeque<Answer>>>,
@@ -54,6 +65,11 @@ impl FakeDevice {
             }
         });
         FakeDevice { port, script }
+    }
+
+    /// A well-behaved device serving a steady operating point.
+    pub async fn steady() -> FakeDevice {
+        Self::start(vec![], STEADY).await
     }
 
     /// Answers still scripted (0 once every scripted answer has been given).

@@ -97,17 +97,25 @@ pub struct PyDevice {
 impl PyDevice {
     pub async fn start(values: &serde_json::Value) -> PyDevice {
         let port = free_port();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/generic_device.py");
-        let mut child = Command::new(python())
-            .args([script, &port.to_string(), &values.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start pymodbus device");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await;
-        assert!(matches!(ready, Ok(Ok(Some(ref l))) if l == "ready"), "pymodbus device did not start: {ready:?}");
+        let child = spawn_python_peer("generic_device.py", &[port.to_string(), values.to_string()]).await;
         PyDevice { port, _child: child }
     }
+}
+
+/// Starts `tests/interop/<script>` with `args` under [`python`] and waits until it prints
+/// `ready`. The process is killed when the returned child is dropped.
+pub async fn spawn_python_peer(script: &str, args: &[String]) -> Child {
+    let path = format!("{}/tests/interop/{script}", env!("CARGO_MANIFEST_DIR"));
+    let mut child = Command::new(python())
+        .arg(&path)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {script}: {e}"));
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
+    assert!(matches!(ready, Ok(Ok(Some(ref l))) if l == "ready"), "{script} did not start: {ready:?}");
+    child
 }
