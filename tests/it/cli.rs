@@ -78,3 +78,42 @@ async fn poll_with_a_duration_polls_a_device_into_the_database_and_exits_0() {
     assert!(n >= 6, "about 8 readings expected at 4 Hz for 2 s, found {n}");
     db.drop_now().await;
 }
+
+#[tokio::test]
+async fn sigterm_stops_the_poller_with_every_polled_reading_stored() {
+    let device = FakeDevice::steady().await;
+    let db = TestDb::empty().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("farm.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[farm]\nname = \"sigterm\"\n[poll]\ninterval_ms = 100\n[storage]\nbatch_max_delay_ms = 5000\n\
+             [[turbine]]\nname = \"T01\"\nmodbus = {{ host = \"127.0.0.1\", port = {} }}\n",
+            device.port
+        ),
+    )
+    .unwrap();
+    let summary = dir.path().join("summary.json");
+    // A long batch delay means most readings are still in memory when the signal arrives.
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trueyaw"))
+        .args(["--log", "warn", "poll", "--config"])
+        .arg(&config)
+        .arg("--summary")
+        .arg(&summary)
+        .env("DATABASE_URL", &db.url)
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let pid = child.id().unwrap().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait()).await.unwrap().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    let polls =
+        summary["turbines"][0]["polls_ok"].as_u64().unwrap() + summary["turbines"][0]["polls_failed"].as_u64().unwrap();
+    let stored: i64 = sqlx::query_scalar("select count(*) from readings").fetch_one(&db.pool).await.unwrap();
+    assert!(polls >= 10, "polled {polls}");
+    assert_eq!(stored as u64, polls, "every polled reading was flushed before exit");
+    db.drop_now().await;
+}
