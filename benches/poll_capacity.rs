@@ -46,6 +46,8 @@ fn main() {
         .unwrap();
     }
     drop(f);
+    let migrated = Command::new(bin).args(["--log", "warn", "migrate"]).env("DATABASE_URL", &db_url).status().unwrap();
+    assert!(migrated.success(), "trueyaw migrate failed");
     let summary_path = dir.join("summary.json");
     let started = Instant::now();
     let mut poller = Command::new(bin)
