@@ -9,6 +9,17 @@ fn trueyaw() -> Command {
     Command::new(env!("CARGO_BIN_EXE_trueyaw"))
 }
 
+/// Writes a farm file with one Modbus turbine T01 on 127.0.0.1:`port`, plus `sections`.
+fn one_turbine_farm(dir: &std::path::Path, port: u16, sections: &str) -> std::path::PathBuf {
+    let path = dir.join("farm.toml");
+    let text = format!(
+        "[farm]\nname = \"clitest\"\n{sections}[[turbine]]\nname = \"T01\"\n\
+         modbus = {{ host = \"127.0.0.1\", port = {port} }}\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 #[test]
 fn a_bad_config_exits_with_code_2_and_names_the_file_and_key() {
     let dir = tempfile::tempdir().unwrap();
@@ -49,16 +60,7 @@ async fn poll_with_a_duration_polls_a_device_into_the_database_and_exits_0() {
     let device = FakeDevice::steady().await;
     let db = TestDb::empty().await;
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("farm.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "[farm]\nname = \"clitest\"\n[poll]\ninterval_ms = 250\n[[turbine]]\nname = \"T01\"\n\
-             modbus = {{ host = \"127.0.0.1\", port = {} }}\n",
-            device.port
-        ),
-    )
-    .unwrap();
+    let path = one_turbine_farm(dir.path(), device.port, "[poll]\ninterval_ms = 250\n");
     let url = db.url.clone();
     let out = tokio::task::spawn_blocking(move || {
         trueyaw()
@@ -84,16 +86,8 @@ async fn sigterm_stops_the_poller_with_every_polled_reading_stored() {
     let device = FakeDevice::steady().await;
     let db = TestDb::empty().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("farm.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[farm]\nname = \"sigterm\"\n[poll]\ninterval_ms = 100\n[storage]\nbatch_max_delay_ms = 5000\n\
-             [[turbine]]\nname = \"T01\"\nmodbus = {{ host = \"127.0.0.1\", port = {} }}\n",
-            device.port
-        ),
-    )
-    .unwrap();
+    let config =
+        one_turbine_farm(dir.path(), device.port, "[poll]\ninterval_ms = 100\n[storage]\nbatch_max_delay_ms = 5000\n");
     let summary = dir.path().join("summary.json");
     // A long batch delay means most readings are still in memory when the signal arrives.
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trueyaw"))
