@@ -44,6 +44,11 @@ pub enum Command {
 
     /// One-command tour: database, simulated farm, poller, live status.
     Demo(DemoArgs),
+
+    /// Import SCADA CSV exports (generic or ENGIE) as 10-minute (or other) windows.
+    Import(ImportArgs),
+    /// Write synthetic SCADA history (CSV) and its ground truth, from the simulator's physics.
+    Synth(SynthArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -107,4 +112,80 @@ pub struct DemoArgs {
 fn positive_speedup(s: &str) -> Result<f64, String> {
     let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
     if (0.01..=10_000.0).contains(&v) { Ok(v) } else { Err(format!("{v} is outside 0.01..=10000")) }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// File layout: `generic` (turbine,time,wind_speed_ms,...) or `engie` (La Haute Borne export).
+    #[arg(long, value_enum)]
+    pub format: crate::ingest::import::Format,
+    /// Farm the turbines belong to.
+    #[arg(long)]
+    pub farm: String,
+    /// Create the farm and any turbine not yet in it, instead of reporting their rows as bad.
+    #[arg(long)]
+    pub create_turbines: bool,
+    /// Window length in minutes; every row's time must start such a window.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub window_min: u32,
+    /// CSV files, imported in order.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SynthArgs {
+    /// Number of turbines (T01, T02, ...).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub turbines: u32,
+    /// Simulated days of history.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3660))]
+    pub days: u32,
+    /// Random seed: the same arguments give a byte-identical scada.csv.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Window length in minutes; must divide a day (1, 2, 5, 10, 15, 30, 60, ...).
+    #[arg(long, default_value_t = 10, value_parser = day_divisor_minutes)]
+    pub window_min: u32,
+    /// Start of the history (RFC 3339), on a window boundary.
+    #[arg(long, default_value = "2025-01-01T00:00:00Z", value_parser = rfc3339)]
+    pub start: chrono::DateTime<chrono::Utc>,
+    /// Switch off downtime, curtailment, stuck and missing signals and vane drift.
+    #[arg(long)]
+    pub clean: bool,
+    /// Output directory (scada.csv, truth.json, meta.json, README.txt).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+impl SynthArgs {
+    /// The generator's options, or a usage error (exit code 2) when `--start` is not on a
+    /// window boundary: historians stamp windows on the clock, and so do we.
+    pub fn options(&self) -> Result<crate::app::synth::SynthOptions, clap::Error> {
+        let window_s = self.window_min * 60;
+        if self.start.timestamp().rem_euclid(i64::from(window_s)) != 0 || self.start.timestamp_subsec_nanos() != 0 {
+            let msg = format!("--start {} is not on a {}-minute window boundary\n", self.start, self.window_min);
+            return Err(clap::Error::raw(clap::error::ErrorKind::ValueValidation, msg));
+        }
+        use crate::sim::physics::SimProfile;
+        let spec = crate::sim::history::HistorySpec {
+            turbines: self.turbines as usize,
+            days: self.days,
+            seed: self.seed,
+            window_s,
+            start: self.start,
+            profile: if self.clean { SimProfile::clean() } else { SimProfile::realistic() },
+        };
+        Ok(crate::app::synth::SynthOptions { spec, out: self.out.clone() })
+    }
+}
+
+/// Window lengths from 1 minute to 1 day that divide a day, so windows line up with midnight.
+fn day_divisor_minutes(s: &str) -> Result<u32, String> {
+    let v: u32 = s.parse().map_err(|_| format!("{s:?} is not a whole number of minutes"))?;
+    if (1..=1440).contains(&v) && 1440 % v == 0 { Ok(v) } else { Err(format!("{v} does not divide 1440 minutes")) }
+}
+
+fn rfc3339(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s).map(|t| t.to_utc()).map_err(|e| format!("{s:?} is not RFC 3339: {e}"))
 }

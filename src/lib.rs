@@ -12,6 +12,7 @@
 //! - [`config`]: the farm file with environment overrides, checked before anything starts.
 //! - [`store`]: PostgreSQL pool, migrations, and one module per table family.
 //! - [`ingest`]: device sources, the poller, the batch writer with its on-disk spool.
+//! - [`model`]: vane-error estimation: data preparation and the binned power-peak baseline.
 //! - [`sim`]: the turbine simulator (physics, Modbus and OPC UA servers, ground truth).
 //! - [`app`]: the commands the CLI runs (`migrate`, `simulate`, `poll`, `demo`).
 //! - [`cli`] and [`telemetry`]: argument parsing and logging.
@@ -21,6 +22,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod ingest;
+pub mod model;
 pub mod sim;
 pub mod store;
 pub mod telemetry;

@@ -18,7 +18,10 @@ async fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            if e.chain().any(|c| c.is::<ConfigError>()) { ExitCode::from(2) } else { ExitCode::from(1) }
+            let usage = |c: &(dyn std::error::Error + 'static)| {
+                c.is::<ConfigError>() || c.downcast_ref::<app::import::ImportError>().is_some_and(|e| e.is_usage())
+            };
+            if e.chain().any(usage) { ExitCode::from(2) } else { ExitCode::from(1) }
         }
     }
 }
@@ -51,6 +54,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             };
             app::demo::run(opts).await
         }
+        Command::Import(args) => {
+            let opts = app::import::ImportOptions {
+                format: args.format,
+                farm: args.farm,
+                create_turbines: args.create_turbines,
+                length_s: args.window_min as i32 * 60,
+            };
+            app::import::run(&url(), opts, args.files).await.map(drop)
+        }
+        Command::Synth(args) => app::synth::run(&args.options().unwrap_or_else(|e| e.exit())).map(drop),
     }
 }
 

@@ -2,9 +2,11 @@
 //! layers, and returns `anyhow::Result` so `main` can report the cause chain.
 
 pub mod demo;
+pub mod import;
 pub mod migrate;
 pub mod poll;
 pub mod simulate;
+pub mod synth;
 
 use tokio_util::sync::CancellationToken;
 

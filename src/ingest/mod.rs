@@ -2,6 +2,7 @@
 //! and the writer that batches readings into PostgreSQL, spooling to disk while it is away.
 
 pub mod health;
+pub mod import;
 pub mod modbus;
 pub mod opcua;
 pub mod poller;

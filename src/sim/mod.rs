@@ -10,6 +10,7 @@ use std::sync::{Arc, RwLock};
 pub mod aero;
 pub mod events;
 pub mod farm;
+pub mod history;
 pub mod modbus_server;
 pub mod opcua_server;
 pub mod physics;

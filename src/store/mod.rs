@@ -6,6 +6,7 @@
 //! - [`readings`]: raw polled readings, written by binary COPY into monthly partitions.
 //! - [`windows`]: windows aggregated from readings (or imported from SCADA exports).
 //! - [`health`]: per-turbine poll health.
+//! - [`imports`]: windows imported from SCADA exports (staging COPY + upsert).
 //!
 //! Every function returns [`StoreError`], whose [`StoreError::is_connection`] tells an
 //! unreachable database (retry later) from a refused request (do not retry as is).
@@ -14,6 +15,7 @@ mod copy;
 mod error;
 pub mod farms;
 pub mod health;
+pub mod imports;
 mod partitions;
 pub mod pool;
 pub mod readings;
@@ -22,6 +24,7 @@ pub mod windows;
 pub use error::StoreError;
 pub use farms::{TurbineRow, list_turbines, upsert_farm, upsert_turbine};
 pub use health::{HealthRow, load_health, upsert_health};
+pub use imports::{ImportCounts, ImportWindow, find_farm, write_import_windows};
 pub use partitions::ensure_readings_partitions;
 pub use pool::{ACQUIRE_TIMEOUT, connect, connect_lazy, create_database_if_missing, migrate};
 pub use readings::{count_readings, readings_between, write_readings};

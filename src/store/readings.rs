@@ -9,9 +9,9 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, PgConnection, PgPool, Row};
+use sqlx::{AssertSqlSafe, PgPool, Row};
 
-use super::copy::{READING_COLUMNS, encode};
+use super::copy::{READING_COLUMNS, copy_binary, encode};
 use super::{StoreError, partitions};
 use crate::domain::{Quality, Reading};
 
@@ -72,17 +72,6 @@ async fn insert_new_via_staging(pool: &PgPool, data: &[u8]) -> Result<u64, Store
     .rows_affected();
     tx.commit().await?;
     Ok(inserted)
-}
-
-/// Streams one encoded COPY payload; returns the rows the server reports copied.
-async fn copy_binary(conn: &mut PgConnection, statement: &str, data: &[u8]) -> Result<u64, StoreError> {
-    let mut copy = conn.copy_in_raw(statement).await?;
-    if let Err(e) = copy.send(data).await {
-        // The connection is broken; abort only to release it tidily, its error adds nothing.
-        let _ = copy.abort("send failed").await;
-        return Err(e.into());
-    }
-    Ok(copy.finish().await?)
 }
 
 fn reading_from_row(row: &PgRow) -> Result<Reading, sqlx::Error> {

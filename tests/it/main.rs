@@ -4,9 +4,11 @@
 mod support;
 
 mod cli;
+mod import;
 mod modbus_source;
 mod opcua;
 mod poller;
 mod sim;
 mod store;
+mod synth;
 mod writer;

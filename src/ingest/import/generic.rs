@@ -1,0 +1,43 @@
+//! The generic SCADA CSV of `shared/DOMAIN.md`:
+//! `turbine,time,wind_speed_ms,vane_deg,nacelle_deg,power_kw,rotor_rpm,pitch_deg`, any column
+//! order, extra columns ignored, one value per window (its mean).
+
+use super::row::{Check, ColumnMap, Field, position};
+use crate::domain::Signal;
+use crate::store::imports::value_index;
+
+/// Every column the header must have.
+pub const REQUIRED: [&str; 8] =
+    ["turbine", "time", "wind_speed_ms", "vane_deg", "nacelle_deg", "power_kw", "rotor_rpm", "pitch_deg"];
+
+const SIGNALS: [Signal; 6] =
+    [Signal::WindSpeed, Signal::Vane, Signal::NacellePosition, Signal::Power, Signal::RotorSpeed, Signal::Pitch];
+
+/// Maps a header; `Err` names the first required column it lacks.
+pub fn column_map(headers: &[String]) -> Result<ColumnMap, &'static str> {
+    let find = |name: &'static str| position(headers, name).ok_or(name);
+    let (turbine, time) = (find("turbine")?, find("time")?);
+    let mut fields = Vec::with_capacity(SIGNALS.len());
+    for s in SIGNALS {
+        // The signal names are the generic column names (shared/DOMAIN.md).
+        let col = position(headers, s.name()).ok_or(s.name())?;
+        let value = value_index(&format!("{}_mean", s.name()));
+        fields.push(Field { col, name: s.name().into(), value, check: Check::Signal(s) });
+    }
+    Ok(ColumnMap { turbine, time, fields, width: headers.len() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_may_come_in_any_order_with_extras_and_a_missing_one_is_named() {
+        let mut h: Vec<String> = REQUIRED.iter().rev().map(|s| s.to_string()).collect();
+        h.push("comment".into());
+        let map = column_map(&h).unwrap();
+        assert_eq!((map.turbine, map.time, map.width), (7, 6, 9));
+        h.retain(|c| c != "rotor_rpm");
+        assert_eq!(column_map(&h).unwrap_err(), "rotor_rpm");
+    }
+}

@@ -1,0 +1,16 @@
+//! Vane-error estimation from operating data: data preparation ([`prep`]) and the baseline
+//! per-bin power-peak estimator ([`binned`], NREL OpenOA's StaticYawMisalignment method).
+//! Pure functions on in-memory windows; loading them from the store is the caller's job.
+//! Uses `domain` and `store` types only, never `ingest`, `sim` or `app`.
+
+pub mod binned;
+mod cosfit;
+pub mod prep;
+mod stats;
+#[cfg(test)]
+mod testdata;
+
+pub use binned::{BinEstimate, BinnedConfig, BinnedEstimate, CosExponent, SkipReason, estimate_binned};
+pub use prep::{
+    FilterCounts, OperatingWindow, PrepConfig, Prepared, WindowError, prepare, prepare_rows, windows_from_rows,
+};
