@@ -5,12 +5,14 @@
 
 pub mod binned;
 mod cosfit;
+pub mod estimate;
 pub mod prep;
 mod stats;
 #[cfg(test)]
 mod testdata;
 
 pub use binned::{BinEstimate, BinnedConfig, BinnedEstimate, CosExponent, SkipReason, estimate_binned};
+pub use estimate::{BinVaneError, DriftEvent, VaneErrorEstimate};
 pub use prep::{
     FilterCounts, OperatingWindow, PrepConfig, Prepared, WindowError, prepare, prepare_rows, windows_from_rows,
 };

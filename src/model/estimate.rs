@@ -1,0 +1,60 @@
+//! What every estimator reports for one turbine, in the shape of the `trueyaw estimates` JSON
+//! (names and conventions of `shared/DOMAIN.md`). Estimators fill it; the registry stores it
+//! with the model; the CLI, API and reports read it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The vane error in one 1 m/s wind-speed bin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BinVaneError {
+    /// Bin centre, m/s.
+    pub ws: f64,
+    /// Estimated e in this bin, degrees; `None` when the bin could not be estimated.
+    pub vane_error_deg: Option<f64>,
+    /// 95 % interval of `vane_error_deg`.
+    pub ci95: Option<[f64; 2]>,
+    /// True where the bin has no power signal to learn from (above rated, or no data) and the
+    /// value is extrapolated from neighbouring bins.
+    pub extrapolated: bool,
+    /// Windows that fell in this bin after filtering.
+    pub n_windows: usize,
+}
+
+/// A detected step or ramp in the vane calibration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftEvent {
+    pub time: DateTime<Utc>,
+    /// Change of e at `time`, degrees (new minus old).
+    pub delta_deg: f64,
+    pub ci95: [f64; 2],
+}
+
+/// One turbine's estimate. Angles in degrees.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VaneErrorEstimate {
+    pub turbine: String,
+    /// `neural` or `binned`.
+    pub method: String,
+    /// e averaged over the 4-11 m/s operating range, current state (after the last drift event).
+    pub vane_error_deg: Option<f64>,
+    pub ci95: Option<[f64; 2]>,
+    /// Per-bin values, 3..=15 m/s.
+    pub bins: Vec<BinVaneError>,
+    /// Vane gain error k (`vane = (1 + k) * gamma + e`); 0 where the method does not estimate it.
+    pub gain: f64,
+    /// Exponent p of the cos^p power loss.
+    pub cos_exponent: Option<f64>,
+    /// Mean true misalignment as operated: mean over operating windows of the corrected
+    /// relative direction `(vane_deg - vane_error_deg) / (1 + k)`.
+    pub misalignment_deg: Option<f64>,
+    /// `1 - mean(cos^p(gamma))` over operating windows, weighted by power, in percent.
+    pub energy_loss_pct: Option<f64>,
+    /// Yaw-position (north) offset relative to the farm consensus or a reference, if estimated.
+    pub north_offset_deg: Option<f64>,
+    pub drift_events: Vec<DriftEvent>,
+    /// Registry version of the model that produced this; 0 before it is registered.
+    pub model_version: i32,
+    /// Windows the estimate used after filtering.
+    pub n_windows: usize,
+}
