@@ -49,6 +49,12 @@ pub enum Command {
     Import(ImportArgs),
     /// Write synthetic SCADA history (CSV) and its ground truth, from the simulator's physics.
     Synth(SynthArgs),
+    /// Fit each turbine's vane-error model, save its artifact, register it, activate it if it passes the gates.
+    Train(TrainArgs),
+    /// Print each turbine's active vane-error estimate (JSON or table).
+    Estimates(EstimatesArgs),
+    /// Score the latest model of each method against a ground-truth file (table and JSON).
+    Evaluate(EvaluateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -188,4 +194,75 @@ fn day_divisor_minutes(s: &str) -> Result<u32, String> {
 
 fn rfc3339(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     chrono::DateTime::parse_from_rfc3339(s).map(|t| t.to_utc()).map_err(|e| format!("{s:?} is not RFC 3339: {e}"))
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// Farm whose turbines to train.
+    #[arg(long)]
+    pub farm: String,
+    /// Train only this turbine.
+    #[arg(long)]
+    pub turbine: Option<String>,
+    /// Estimation method (`neural` is not wired in yet).
+    #[arg(long, value_enum, default_value_t = crate::app::train::Method::Binned)]
+    pub method: crate::app::train::Method,
+    /// Window length to train on, minutes (windows of other lengths are ignored).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1440))]
+    pub window_min: u32,
+    /// Root of the artifact directories (`<dir>/<farm>/<turbine>/<version>/`).
+    #[arg(long, default_value = "models")]
+    pub models_dir: PathBuf,
+    /// Gate: fewest operating windows after filtering.
+    #[arg(long, default_value_t = 1000)]
+    pub min_windows: usize,
+    /// Gate: fewest wind-speed bins of 4-11 m/s estimated from their own data.
+    #[arg(long, default_value_t = 4)]
+    pub min_bins: usize,
+    /// Gate: widest 95 % interval of the operating vane error, degrees.
+    #[arg(long, default_value_t = 2.0)]
+    pub max_ci95_width_deg: f64,
+}
+
+impl TrainArgs {
+    /// The training options (default data preparation and binned settings).
+    pub fn options(&self) -> crate::app::train::TrainOptions {
+        crate::app::train::TrainOptions {
+            farm: self.farm.clone(),
+            turbine: self.turbine.clone(),
+            method: self.method,
+            length_s: self.window_min as i32 * 60,
+            models_dir: self.models_dir.clone(),
+            gates: crate::app::train::Gates {
+                min_windows: self.min_windows,
+                min_bins: self.min_bins,
+                max_ci95_width_deg: self.max_ci95_width_deg,
+            },
+            prep: Default::default(),
+            binned: Default::default(),
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EstimatesArgs {
+    /// Only this farm (default: every farm).
+    #[arg(long)]
+    pub farm: Option<String>,
+    /// `table` for people, `json` for machines.
+    #[arg(long, value_enum, default_value_t = crate::app::estimates::Format::Table)]
+    pub format: crate::app::estimates::Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvaluateArgs {
+    /// Ground-truth JSON (`truth.json` of `trueyaw synth`, or `simulate --truth`).
+    #[arg(long)]
+    pub truth: PathBuf,
+    /// Only this farm (default: every farm).
+    #[arg(long)]
+    pub farm: Option<String>,
+    /// `both` prints the table then the JSON.
+    #[arg(long, value_enum, default_value_t = crate::app::evaluate::EvalFormat::Both)]
+    pub format: crate::app::evaluate::EvalFormat,
 }

@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! sim (virtual turbines) ─┐
-//! real controllers ───────┴─> ingest (Modbus / OPC UA sources, poller, writer, spool)
+//! real controllers ───────┴─> ingest (Modbus / OPC UA sources, poller, writer, spool,
+//! SCADA CSV exports ────────────────   CSV import)
 //!                               └─> store (PostgreSQL: readings, windows, health)
 //!                                     └─> model (vane error) ─> serve / report
 //! ```
@@ -11,10 +12,12 @@
 //! - [`domain`]: angles, turbine names, readings, quality flags, register maps.
 //! - [`config`]: the farm file with environment overrides, checked before anything starts.
 //! - [`store`]: PostgreSQL pool, migrations, and one module per table family.
-//! - [`ingest`]: device sources, the poller, the batch writer with its on-disk spool.
+//! - [`ingest`]: device sources, the poller, the batch writer with its on-disk spool, and the
+//!   import of SCADA CSV exports into windows.
 //! - [`model`]: vane-error estimation: data preparation and the binned power-peak baseline.
-//! - [`sim`]: the turbine simulator (physics, Modbus and OPC UA servers, ground truth).
-//! - [`app`]: the commands the CLI runs (`migrate`, `simulate`, `poll`, `demo`).
+//! - [`sim`]: the turbine simulator (physics, Modbus and OPC UA servers, ground truth) and the
+//!   synthetic-history generator behind `trueyaw synth`.
+//! - [`app`]: the commands the CLI runs (`migrate`, `simulate`, `poll`, `demo`, `import`, `synth`, ...).
 //! - [`cli`] and [`telemetry`]: argument parsing and logging.
 
 pub mod app;

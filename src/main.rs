@@ -64,7 +64,26 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             app::import::run(&url(), opts, args.files).await.map(drop)
         }
         Command::Synth(args) => app::synth::run(&args.options().unwrap_or_else(|e| e.exit())).map(drop),
+        Command::Train(args) => usage_exits(app::train::run(&url(), &args.options()).await).map(drop),
+        Command::Estimates(args) => {
+            usage_exits(app::estimates::run(&url(), args.farm.as_deref(), args.format).await).map(drop)
+        }
+        Command::Evaluate(args) => {
+            usage_exits(app::evaluate::run(&url(), &args.truth, args.farm.as_deref(), args.format).await).map(drop)
+        }
     }
+}
+
+/// Exits with code 2 on a usage mistake of the model commands (unknown farm or turbine,
+/// unavailable method, unreadable truth file); passes everything else on.
+fn usage_exits<T>(r: anyhow::Result<T>) -> anyhow::Result<T> {
+    if let Err(e) = &r
+        && let Some(u) = e.downcast_ref::<app::train::TrainError>().filter(|u| u.is_usage())
+    {
+        eprintln!("error: {u}");
+        std::process::exit(2);
+    }
+    r
 }
 
 fn sim_options(args: &SimulateArgs) -> SimOptions {

@@ -2,11 +2,14 @@
 //! layers, and returns `anyhow::Result` so `main` can report the cause chain.
 
 pub mod demo;
+pub mod estimates;
+pub mod evaluate;
 pub mod import;
 pub mod migrate;
 pub mod poll;
 pub mod simulate;
 pub mod synth;
+pub mod train;
 
 use tokio_util::sync::CancellationToken;
 

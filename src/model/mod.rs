@@ -6,6 +6,7 @@
 pub mod binned;
 mod cosfit;
 pub mod estimate;
+pub mod neural;
 pub mod prep;
 mod stats;
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! - [`windows`]: windows aggregated from readings (or imported from SCADA exports).
 //! - [`health`]: per-turbine poll health.
 //! - [`imports`]: windows imported from SCADA exports (staging COPY + upsert).
+//! - [`models`]: the registry of trained vane-error models (versions, active model, reasons).
 //!
 //! Every function returns [`StoreError`], whose [`StoreError::is_connection`] tells an
 //! unreachable database (retry later) from a refused request (do not retry as is).
@@ -16,6 +17,7 @@ mod error;
 pub mod farms;
 pub mod health;
 pub mod imports;
+pub mod models;
 mod partitions;
 pub mod pool;
 pub mod readings;
@@ -25,6 +27,9 @@ pub use error::StoreError;
 pub use farms::{TurbineRow, list_turbines, upsert_farm, upsert_turbine};
 pub use health::{HealthRow, load_health, upsert_health};
 pub use imports::{ImportCounts, ImportWindow, find_farm, write_import_windows};
+pub use models::{
+    ModelRow, NewModel, TurbineRef, active_models, insert_model, list_models, list_turbine_refs, lock_next_version,
+};
 pub use partitions::ensure_readings_partitions;
 pub use pool::{ACQUIRE_TIMEOUT, connect, connect_lazy, create_database_if_missing, migrate};
 pub use readings::{count_readings, readings_between, write_readings};

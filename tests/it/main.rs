@@ -11,4 +11,5 @@ mod poller;
 mod sim;
 mod store;
 mod synth;
+mod train;
 mod writer;

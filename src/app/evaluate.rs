@@ -1,0 +1,217 @@
+//! `trueyaw evaluate`: scores stored models against a ground-truth file (`trueyaw synth` or
+//! `simulate --truth`). It takes the **latest model of each method** of every turbine, active or
+//! not, so both methods can be compared even where the gates rejected one of them.
+//!
+//! Scores per turbine and method:
+//! - `rmse_bins_deg`: RMSE of the model's `vane_error_deg` against the truth over the 4-11 m/s
+//!   bins, current state (the truth's last `vane_error_by_bin` period). Extrapolated model bins
+//!   count too: a served correction uses them. Truth bins are at free wind speed, model bins at
+//!   nacelle wind speed; the difference is part of what is measured.
+//! - `operating_error_deg`: model operating `vane_error_deg` minus the truth's mean over 4-11 m/s.
+//! - drift: a truth event with |delta| ≥ 2 deg inside the model's data range is hit when a model
+//!   event lies within ±3 days (each model event matches once); model events near no truth event
+//!   are false alarms; `drift_time_error_h` is the mean absolute time error of the hits.
+
+use std::path::Path;
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::estimates::farm_id;
+use super::train::{TrainError, fmt_deg};
+use crate::model::VaneErrorEstimate;
+use crate::sim::truth::{Truth, TurbineTruth};
+use crate::store::{self, PgPool};
+
+/// Smallest truth drift event a model is expected to find, degrees.
+pub const MIN_DRIFT_DEG: f64 = 2.0;
+/// How far a model event may be from a truth event to count as finding it.
+pub const DRIFT_TOLERANCE: Duration = Duration::days(3);
+
+/// Output of `evaluate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EvalFormat {
+    /// The table, then the JSON.
+    Both,
+    Table,
+    Json,
+}
+
+/// The scores of one turbine's latest model of one method.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvalRow {
+    pub farm: String,
+    pub turbine: String,
+    pub method: String,
+    pub model_version: i32,
+    /// `active`, `rejected` or `superseded`.
+    pub status: String,
+    pub bins_compared: usize,
+    pub rmse_bins_deg: Option<f64>,
+    pub model_operating_deg: Option<f64>,
+    pub truth_operating_deg: Option<f64>,
+    pub operating_error_deg: Option<f64>,
+    pub drift_hits: usize,
+    pub drift_misses: usize,
+    pub drift_false_alarms: usize,
+    pub drift_time_error_h: Option<f64>,
+}
+
+/// What `evaluate` reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvalReport {
+    pub truth: String,
+    /// Which models were scored, in words.
+    pub note: &'static str,
+    pub rows: Vec<EvalRow>,
+}
+
+/// Reads the truth, connects, scores and prints.
+pub async fn run(
+    database_url: &str,
+    truth_path: &Path,
+    farm: Option<&str>,
+    format: EvalFormat,
+) -> anyhow::Result<EvalReport> {
+    let truth = Truth::read(truth_path)
+        .map_err(|e| TrainError::BadTruth { path: truth_path.display().to_string(), message: format!("{e:#}") })?;
+    let redacted = crate::config::redact_url(database_url);
+    let pool = store::connect(database_url, 2).await.with_context(|| format!("connecting to {redacted}"))?;
+    let result = evaluate(&pool, &truth, farm).await;
+    pool.close().await;
+    let mut report = result?;
+    report.truth = truth_path.display().to_string();
+    if format != EvalFormat::Json {
+        print!("{}", table(&report));
+    }
+    if format != EvalFormat::Table {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    }
+    Ok(report)
+}
+
+/// Scores the latest model of each method of every turbine of `farm` (all farms when None) that
+/// the truth names.
+pub async fn evaluate(pool: &PgPool, truth: &Truth, farm: Option<&str>) -> Result<EvalReport, TrainError> {
+    let models = store::list_models(pool, farm_id(pool, farm).await?).await?;
+    let mut rows = Vec::new();
+    for (i, m) in models.iter().enumerate() {
+        // models come ordered by farm, turbine, version: keep the last of each method
+        let newer = models[i + 1..].iter().any(|n| n.turbine_id == m.turbine_id && n.method == m.method);
+        let Some(tt) = truth.turbines.iter().find(|t| t.name.as_str() == m.turbine) else { continue };
+        if newer {
+            continue;
+        }
+        let Ok(est) = serde_json::from_value::<VaneErrorEstimate>(m.estimate.clone()) else { continue };
+        let mut row = score(&est, tt, m.data_from, m.data_to);
+        row.farm = m.farm.clone();
+        row.status = m.status.clone();
+        rows.push(row);
+    }
+    let note = "latest model of each method per turbine, active or not";
+    Ok(EvalReport { truth: String::new(), note, rows })
+}
+
+/// Scores one estimate against its turbine's truth; events outside `[from, to]` are not expected.
+pub fn score(
+    est: &VaneErrorEstimate,
+    truth: &TurbineTruth,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> EvalRow {
+    let operating = |ws: f64| (4.0..=11.0).contains(&ws);
+    let current = truth.vane_error_by_bin.last().map(|p| p.bins.as_slice()).unwrap_or_default();
+    let truth_ops: Vec<f64> = current.iter().filter(|b| operating(b.ws)).map(|b| b.vane_error_deg).collect();
+    let truth_operating_deg = (!truth_ops.is_empty()).then(|| truth_ops.iter().sum::<f64>() / truth_ops.len() as f64);
+    let sq: Vec<f64> = est
+        .bins
+        .iter()
+        .filter(|b| operating(b.ws))
+        .filter_map(|b| {
+            let t = current.iter().find(|t| (t.ws - b.ws).abs() < 1e-9)?;
+            Some((b.vane_error_deg? - t.vane_error_deg).powi(2))
+        })
+        .collect();
+    let rmse_bins_deg = (!sq.is_empty()).then(|| (sq.iter().sum::<f64>() / sq.len() as f64).sqrt());
+
+    let in_range = |t: DateTime<Utc>| from.is_none_or(|f| t >= f) && to.is_none_or(|e| t <= e);
+    let mut used = vec![false; est.drift_events.len()];
+    let (mut hits, mut misses, mut time_err_h) = (0, 0, Vec::new());
+    for ev in truth.drift_events.iter().filter(|e| e.delta_deg.abs() >= MIN_DRIFT_DEG && in_range(e.time)) {
+        let nearest = (0..used.len())
+            .filter(|&k| !used[k] && (est.drift_events[k].time - ev.time).abs() <= DRIFT_TOLERANCE)
+            .min_by_key(|&k| (est.drift_events[k].time - ev.time).abs());
+        match nearest {
+            Some(k) => {
+                used[k] = true;
+                hits += 1;
+                time_err_h.push((est.drift_events[k].time - ev.time).num_seconds().abs() as f64 / 3600.0);
+            }
+            None => misses += 1,
+        }
+    }
+    // A model event near a smaller truth event is not a false alarm either.
+    let false_alarms = (0..used.len())
+        .filter(|&k| !used[k])
+        .filter(|&k| !truth.drift_events.iter().any(|e| (est.drift_events[k].time - e.time).abs() <= DRIFT_TOLERANCE))
+        .count();
+    EvalRow {
+        farm: String::new(),
+        turbine: est.turbine.clone(),
+        method: est.method.clone(),
+        model_version: est.model_version,
+        status: String::new(),
+        bins_compared: sq.len(),
+        rmse_bins_deg,
+        model_operating_deg: est.vane_error_deg,
+        truth_operating_deg,
+        operating_error_deg: est.vane_error_deg.zip(truth_operating_deg).map(|(m, t)| m - t),
+        drift_hits: hits,
+        drift_misses: misses,
+        drift_false_alarms: false_alarms,
+        drift_time_error_h: (!time_err_h.is_empty()).then(|| time_err_h.iter().sum::<f64>() / time_err_h.len() as f64),
+    }
+}
+
+/// The human-readable table.
+pub fn table(r: &EvalReport) -> String {
+    let mut s = format!("scoring the {} against {}\n", r.note, r.truth);
+    s += &format!(
+        "{:<10} {:<8} {:<7} {:>3} {:<10} {:>5} {:>9} {:>9} {:>9} {:>9} {:>4} {:>4} {:>4} {:>7}\n",
+        "farm",
+        "turbine",
+        "method",
+        "ver",
+        "status",
+        "bins",
+        "rmse deg",
+        "model",
+        "truth",
+        "op err",
+        "hit",
+        "miss",
+        "fa",
+        "dt h"
+    );
+    for x in &r.rows {
+        s += &format!(
+            "{:<10} {:<8} {:<7} {:>3} {:<10} {:>5} {:>9} {:>9} {:>9} {:>9} {:>4} {:>4} {:>4} {:>7}\n",
+            x.farm,
+            x.turbine,
+            x.method,
+            x.model_version,
+            x.status,
+            x.bins_compared,
+            x.rmse_bins_deg.map_or("-".to_string(), |v| format!("{v:.2}")),
+            fmt_deg(x.model_operating_deg),
+            fmt_deg(x.truth_operating_deg),
+            fmt_deg(x.operating_error_deg),
+            x.drift_hits,
+            x.drift_misses,
+            x.drift_false_alarms,
+            x.drift_time_error_h.map_or("-".to_string(), |v| format!("{v:.1}")),
+        );
+    }
+    s
+}

@@ -1,0 +1,100 @@
+//! Quality gates a trained model must pass before it is served. They read only the common
+//! [`VaneErrorEstimate`], so every method is judged the same way.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::VaneErrorEstimate;
+
+/// Operating range whose bins count towards [`Gates::min_bins`], m/s (DOMAIN: 4-11 m/s).
+const OPERATING_BINS_MS: (f64, f64) = (4.0, 11.0);
+
+/// Thresholds of the quality gates, with the CLI defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gates {
+    /// Fewest operating windows after filtering [1000, about 7 days of 10-minute data].
+    pub min_windows: usize,
+    /// Fewest bins of 4-11 m/s estimated from their own data, not extrapolated [4].
+    pub min_bins: usize,
+    /// Widest acceptable 95 % interval of the operating vane error, degrees [2]. A correction
+    /// less certain than this could make pointing worse.
+    pub max_ci95_width_deg: f64,
+}
+
+impl Default for Gates {
+    fn default() -> Self {
+        Self { min_windows: 1000, min_bins: 4, max_ci95_width_deg: 2.0 }
+    }
+}
+
+impl Gates {
+    /// None when `est` passes every gate, else the failures, `; `-separated, each saying what
+    /// was found and what is needed.
+    pub fn check(&self, est: &VaneErrorEstimate) -> Option<String> {
+        let mut fails = Vec::new();
+        if est.n_windows < self.min_windows {
+            fails.push(format!("{} windows after filtering, need at least {}", est.n_windows, self.min_windows));
+        }
+        let (lo, hi) = OPERATING_BINS_MS;
+        let bins = est
+            .bins
+            .iter()
+            .filter(|b| b.ws >= lo && b.ws <= hi && !b.extrapolated && b.vane_error_deg.is_some())
+            .count();
+        if bins < self.min_bins {
+            fails.push(format!("{bins} wind-speed bins of 4-11 m/s estimated, need at least {}", self.min_bins));
+        }
+        match (est.vane_error_deg, est.ci95) {
+            (None, _) => fails.push("no operating vane error estimated".to_string()),
+            (Some(_), None) => fails.push("no 95 % interval for the operating vane error".to_string()),
+            (Some(_), Some([a, b])) if b - a > self.max_ci95_width_deg => fails.push(format!(
+                "95 % interval {:.2} deg wide, need at most {:.2} deg",
+                b - a,
+                self.max_ci95_width_deg
+            )),
+            _ => {}
+        }
+        (!fails.is_empty()).then(|| fails.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::BinVaneError;
+
+    fn est(n_windows: usize, bins: usize, ci: [f64; 2]) -> VaneErrorEstimate {
+        VaneErrorEstimate {
+            turbine: "T01".into(),
+            method: "binned".into(),
+            vane_error_deg: Some(3.0),
+            ci95: Some(ci),
+            bins: (3..=15)
+                .map(|ws| BinVaneError {
+                    ws: f64::from(ws),
+                    vane_error_deg: Some(3.0),
+                    ci95: None,
+                    extrapolated: !(4..4 + bins as u32).contains(&ws),
+                    n_windows: 10,
+                })
+                .collect(),
+            gain: 0.0,
+            cos_exponent: None,
+            misalignment_deg: None,
+            energy_loss_pct: None,
+            north_offset_deg: None,
+            drift_events: Vec::new(),
+            model_version: 0,
+            n_windows,
+        }
+    }
+
+    #[test]
+    fn a_well_supported_estimate_passes_and_each_shortfall_is_named() {
+        let g = Gates::default();
+        assert_eq!(g.check(&est(5000, 8, [2.5, 3.5])), None);
+        let reason = g.check(&est(300, 2, [1.0, 5.0])).unwrap();
+        assert!(reason.contains("300 windows after filtering, need at least 1000"), "{reason}");
+        assert!(reason.contains("2 wind-speed bins"), "{reason}");
+        assert!(reason.contains("4.00 deg wide"), "{reason}");
+    }
+}

@@ -1,0 +1,161 @@
+//! Data side of the neural estimator: the normalisation learned from training windows (stored
+//! with the model), drift-block indexing, bootstrap resampling and tensor batches.
+
+use burn::prelude::*;
+use chrono::{DateTime, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crate::model::prep::OperatingWindow;
+use crate::model::stats::median_in_place;
+
+/// Reference wind speed of the performance target `power / (scale · (ws / WS_REF)³)`, m/s.
+const WS_REF_MS: f64 = 10.0;
+/// Wind speeds below this are clamped in the performance target (prep removes them anyway).
+const WS_FLOOR_MS: f64 = 2.0;
+
+/// Input and target scaling fitted on the training windows, saved beside the weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Normalizer {
+    /// Mean of wind speed (m/s), rotor speed (rpm), pitch (deg) over training windows.
+    pub mean: [f64; 3],
+    /// Standard deviation of the same (1 where a signal is constant or absent).
+    pub sd: [f64; 3],
+    /// Power scale of the performance target, kW (highest training power).
+    pub power_scale_kw: f64,
+    /// Start of drift block 0 (first training window).
+    pub t0: DateTime<Utc>,
+    /// Drift block length, days.
+    pub block_days: f64,
+    /// Number of drift blocks the training span covers.
+    pub n_blocks: usize,
+}
+
+impl Normalizer {
+    /// Fits the scaling to `w` (non-empty). Missing rpm or pitch become the mean of the present
+    /// ones (0 after normalisation) so a turbine without those signals still trains.
+    pub fn fit(w: &[OperatingWindow], block_days: f64) -> Self {
+        let cols: [Vec<f64>; 3] = [
+            w.iter().map(|x| x.wind_speed_ms).collect(),
+            w.iter().filter_map(|x| x.rotor_rpm).collect(),
+            w.iter().filter_map(|x| x.pitch_deg).collect(),
+        ];
+        let mut mean = [0.0; 3];
+        let mut sd = [1.0; 3];
+        for (j, c) in cols.iter().enumerate() {
+            if c.is_empty() {
+                continue;
+            }
+            mean[j] = c.iter().sum::<f64>() / c.len() as f64;
+            let var = c.iter().map(|v| (v - mean[j]).powi(2)).sum::<f64>() / c.len() as f64;
+            sd[j] = if var > 1e-12 { var.sqrt() } else { 1.0 };
+        }
+        let power_scale_kw = w.iter().map(|x| x.power_kw).fold(1e-9, f64::max);
+        let t0 = w.iter().map(|x| x.time).min().expect("non-empty windows");
+        let mut norm = Self { mean, sd, power_scale_kw, t0, block_days, n_blocks: 1 };
+        norm.n_blocks = w.iter().map(|x| norm.block_of(x.time)).max().unwrap_or(0) + 1;
+        norm
+    }
+
+    /// Drift block of time `t`, clamped into the trained blocks (later times are the current
+    /// state, the last block; earlier ones block 0).
+    pub fn block_of(&self, t: DateTime<Utc>) -> usize {
+        let days = (t - self.t0).num_seconds() as f64 / 86_400.0;
+        ((days / self.block_days).floor().max(0.0) as usize).min(self.n_blocks.saturating_sub(1))
+    }
+
+    /// Start time of drift block `b`.
+    pub fn block_start(&self, b: usize) -> DateTime<Utc> {
+        self.t0 + chrono::Duration::seconds((b as f64 * self.block_days * 86_400.0).round() as i64)
+    }
+
+    /// Normalised operating state `[ws, rpm, pitch]`.
+    pub fn state(&self, ws: f64, rpm: Option<f64>, pitch: Option<f64>) -> [f32; 3] {
+        let raw = [ws, rpm.unwrap_or(self.mean[1]), pitch.unwrap_or(self.mean[2])];
+        std::array::from_fn(|j| ((raw[j] - self.mean[j]) / self.sd[j]) as f32)
+    }
+
+    /// Training target: power / (scale · (ws / 10 m/s)³), a power-coefficient proxy that gives
+    /// low-wind windows a say in the loss (raw power would leave them near zero weight).
+    pub fn performance(&self, x: &OperatingWindow) -> f32 {
+        let ws = x.wind_speed_ms.max(WS_FLOOR_MS) / WS_REF_MS;
+        (x.power_kw / (self.power_scale_kw * ws.powi(3))) as f32
+    }
+}
+
+/// Windows as tensors on one device.
+#[derive(Clone, Debug)]
+pub struct Batch {
+    /// Normalised `[ws, rpm, pitch]`, `[n, 3]`.
+    pub state: Tensor<2>,
+    /// Vane reading, degrees, `[n]`.
+    pub vane_deg: Tensor<1>,
+    /// Drift block index, `[n]`.
+    pub block: Tensor<1, Int>,
+    /// Performance target, `[n]`.
+    pub target: Tensor<1>,
+}
+
+impl Batch {
+    /// The windows `w[idx]` as a batch.
+    pub fn new(w: &[OperatingWindow], idx: &[usize], norm: &Normalizer, device: &Device) -> Self {
+        let n = idx.len();
+        let state: Vec<f32> =
+            idx.iter().flat_map(|&i| norm.state(w[i].wind_speed_ms, w[i].rotor_rpm, w[i].pitch_deg)).collect();
+        let vane: Vec<f32> = idx.iter().map(|&i| w[i].vane_deg as f32).collect();
+        let block: Vec<i64> = idx.iter().map(|&i| norm.block_of(w[i].time) as i64).collect();
+        let target: Vec<f32> = idx.iter().map(|&i| norm.performance(&w[i])).collect();
+        Self {
+            state: Tensor::from_data(TensorData::new(state, [n, 3]), device),
+            vane_deg: Tensor::from_data(TensorData::new(vane, [n]), device),
+            block: Tensor::from_data(TensorData::new(block, [n]), device),
+            target: Tensor::from_data(TensorData::new(target, [n]), device),
+        }
+    }
+}
+
+/// Indices of a bootstrap resample (with replacement) of `n` windows, deterministic for `seed`.
+pub fn bootstrap(n: usize, seed: u64) -> Vec<usize> {
+    let mut rng = StdRng::seed_from_u64(seed ^ 0xB007_57A9);
+    let mut idx: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
+    idx.sort_unstable(); // order does not matter to a full-batch loss; sorted is cache-friendlier
+    idx
+}
+
+/// Training windows of one reported 1 m/s wind-speed bin: where e is evaluated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BinState {
+    /// Bin centre, m/s; the bin is `[ws − 0.5, ws + 0.5)`.
+    pub ws: f64,
+    /// Training windows in the bin.
+    pub n_windows: usize,
+    /// Median rotor speed of those windows, rpm (`None`: none recorded).
+    pub rotor_rpm: Option<f64>,
+    /// Median pitch of those windows, degrees.
+    pub pitch_deg: Option<f64>,
+}
+
+/// Bin states for centres `lo..=hi` m/s. Empty bins take rpm and pitch from the nearest
+/// non-empty bin, so their (extrapolated) e is at least evaluated at a plausible state.
+pub fn bin_states(w: &[OperatingWindow], lo: u32, hi: u32) -> Vec<BinState> {
+    let mut bins: Vec<BinState> = (lo..=hi)
+        .map(|c| {
+            let ws = f64::from(c);
+            let inside: Vec<&OperatingWindow> =
+                w.iter().filter(|x| x.wind_speed_ms >= ws - 0.5 && x.wind_speed_ms < ws + 0.5).collect();
+            let med = |f: fn(&OperatingWindow) -> Option<f64>| {
+                median_in_place(&mut inside.iter().filter_map(|x| f(x)).collect::<Vec<_>>())
+            };
+            BinState { ws, n_windows: inside.len(), rotor_rpm: med(|x| x.rotor_rpm), pitch_deg: med(|x| x.pitch_deg) }
+        })
+        .collect();
+    let filled: Vec<BinState> = bins.iter().filter(|b| b.n_windows > 0).cloned().collect();
+    for b in bins.iter_mut().filter(|b| b.n_windows == 0) {
+        if let Some(near) = filled.iter().min_by(|a, c| (a.ws - b.ws).abs().total_cmp(&(c.ws - b.ws).abs())) {
+            b.rotor_rpm = near.rotor_rpm;
+            b.pitch_deg = near.pitch_deg;
+        }
+    }
+    bins
+}

@@ -1,0 +1,238 @@
+//! A trained ensemble: evaluation of e at operating points, the [`VaneErrorEstimate`] it
+//! reports, and save/load of weights (burnpack via `save_file`/`load_file`) with the config and
+//! normalisation as JSON beside them.
+
+use std::path::Path;
+
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::data::{Batch, BinState, Normalizer, bin_states};
+use super::network::VaneNet;
+use super::{NeuralConfig, NeuralError, TrainReport};
+use crate::model::estimate::{BinVaneError, DriftEvent, VaneErrorEstimate};
+use crate::model::prep::OperatingWindow;
+
+/// Reported bins, m/s centres, and the operating range averaged into `vane_error_deg`.
+const BINS_MS: (u32, u32) = (3, 15);
+const OPERATING_MS: (f64, f64) = (4.0, 11.0);
+/// Smallest drift step reported as an event, degrees.
+const MIN_EVENT_DEG: f64 = 1.0;
+
+/// What each member said about the training windows, computed once at fit time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct MemberSummary {
+    misalignment_deg: f64,
+    energy_loss_pct: f64,
+    report: TrainReport,
+}
+
+/// Everything besides the weights that a loaded model needs, stored as `meta.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct FitMeta {
+    norm: Normalizer,
+    bins: Vec<BinState>,
+    members: Vec<MemberSummary>,
+    n_windows: usize,
+}
+
+/// A trained ensemble of one turbine, on the plain flex device (no autodiff).
+#[derive(Debug, Clone)]
+pub struct NeuralFit {
+    config: NeuralConfig,
+    meta: FitMeta,
+    members: Vec<VaneNet>,
+}
+
+impl NeuralFit {
+    pub(super) fn new(
+        config: NeuralConfig,
+        norm: Normalizer,
+        members: Vec<VaneNet>,
+        reports: Vec<TrainReport>,
+        w: &[OperatingWindow],
+    ) -> Self {
+        let device = Device::flex();
+        let all: Vec<usize> = (0..w.len()).collect();
+        let batch = Batch::new(w, &all, &norm, &device);
+        let power: Vec<f64> = w.iter().map(|x| x.power_kw.max(0.0)).collect();
+        let summaries = members
+            .iter()
+            .zip(reports)
+            .map(|(m, report)| {
+                let gamma = to_vec(m.forward(&batch).gamma_deg);
+                let p = scalar(m.cos_exponent());
+                let kept: f64 = gamma.iter().zip(&power).map(|(g, pw)| pw * g.to_radians().cos().powf(p)).sum();
+                let total: f64 = power.iter().sum();
+                MemberSummary {
+                    misalignment_deg: gamma.iter().sum::<f64>() / gamma.len() as f64,
+                    energy_loss_pct: if total > 0.0 { 100.0 * (1.0 - kept / total) } else { 0.0 },
+                    report,
+                }
+            })
+            .collect();
+        let bins = bin_states(w, BINS_MS.0, BINS_MS.1);
+        Self { config, meta: FitMeta { norm, bins, members: summaries, n_windows: w.len() }, members }
+    }
+
+    /// The configuration the ensemble was trained with.
+    pub fn config(&self) -> &NeuralConfig {
+        &self.config
+    }
+
+    /// How each member's training ended.
+    pub fn reports(&self) -> Vec<TrainReport> {
+        self.meta.members.iter().map(|m| m.report).collect()
+    }
+
+    /// e of every member, degrees, `[member][point]`, at the given operating points in the
+    /// current drift state (after the last block).
+    fn member_vane_errors(&self, points: &[(f64, Option<f64>, Option<f64>)]) -> Vec<Vec<f64>> {
+        let device = Device::flex();
+        let n = points.len();
+        let state: Vec<f32> = points.iter().flat_map(|&(ws, rpm, pitch)| self.meta.norm.state(ws, rpm, pitch)).collect();
+        let state = Tensor::<2>::from_data(TensorData::new(state, [n, 3]), &device);
+        let last = self.meta.norm.n_blocks - 1;
+        self.members
+            .iter()
+            .map(|m| {
+                let d_last = to_vec(m.drift_deg())[last];
+                to_vec(m.static_vane_error_deg(state.clone())).into_iter().map(|e| e + d_last).collect()
+            })
+            .collect()
+    }
+
+    /// `vane_error_deg` (the `yaw_offset_deg` to serve) at one operating point in the current
+    /// drift state, with its 95 % ensemble interval. Wind speed m/s, rotor speed rpm, pitch deg.
+    pub fn vane_error_deg(&self, ws: f64, rotor_rpm: Option<f64>, pitch_deg: Option<f64>) -> (f64, [f64; 2]) {
+        let per_member: Vec<f64> = self.member_vane_errors(&[(ws, rotor_rpm, pitch_deg)]).into_iter().map(|v| v[0]).collect();
+        mean_ci(&per_member)
+    }
+
+    /// The estimate in the shared report shape (see the module docs of `neural` for each field).
+    pub fn to_estimate(&self, turbine: &str) -> VaneErrorEstimate {
+        let bins = &self.meta.bins;
+        let points: Vec<_> = bins.iter().map(|b| (b.ws, b.rotor_rpm, b.pitch_deg)).collect();
+        let per_member = self.member_vane_errors(&points); // [member][bin]
+        let out_bins = bins
+            .iter()
+            .enumerate()
+            .map(|(j, b)| {
+                let (mean, ci) = mean_ci(&per_member.iter().map(|m| m[j]).collect::<Vec<_>>());
+                BinVaneError {
+                    ws: b.ws,
+                    vane_error_deg: Some(mean),
+                    ci95: Some(ci),
+                    extrapolated: b.n_windows < self.config.min_bin_windows,
+                    n_windows: b.n_windows,
+                }
+            })
+            .collect();
+        let op: Vec<usize> =
+            (0..bins.len()).filter(|&j| (OPERATING_MS.0..=OPERATING_MS.1).contains(&bins[j].ws)).collect();
+        let weight: f64 = op.iter().map(|&j| bins[j].n_windows as f64).sum();
+        let operating = (weight > 0.0).then(|| {
+            let per: Vec<f64> = per_member
+                .iter()
+                .map(|m| op.iter().map(|&j| m[j] * bins[j].n_windows as f64).sum::<f64>() / weight)
+                .collect();
+            mean_ci(&per)
+        });
+        let avg = |f: &dyn Fn(&VaneNet) -> f64| self.members.iter().map(f).sum::<f64>() / self.members.len() as f64;
+        let avg_meta = |f: fn(&MemberSummary) -> f64| {
+            self.meta.members.iter().map(f).sum::<f64>() / self.meta.members.len() as f64
+        };
+        VaneErrorEstimate {
+            turbine: turbine.to_string(),
+            method: "neural".into(),
+            vane_error_deg: operating.map(|o| o.0),
+            ci95: operating.map(|o| o.1),
+            bins: out_bins,
+            gain: avg(&|m| scalar(m.gain())),
+            cos_exponent: Some(avg(&|m| scalar(m.cos_exponent()))),
+            misalignment_deg: Some(avg_meta(|m| m.misalignment_deg)),
+            energy_loss_pct: Some(avg_meta(|m| m.energy_loss_pct)),
+            north_offset_deg: None,
+            drift_events: self.drift_events(),
+            model_version: 0,
+            n_windows: self.meta.n_windows,
+        }
+    }
+
+    /// Block changes whose ensemble interval excludes 0 and whose mean is at least
+    /// [`MIN_EVENT_DEG`]; time = start of the later block.
+    fn drift_events(&self) -> Vec<DriftEvent> {
+        let drifts: Vec<Vec<f64>> = self.members.iter().map(|m| to_vec(m.drift_deg())).collect();
+        (1..self.meta.norm.n_blocks)
+            .filter_map(|b| {
+                let deltas: Vec<f64> = drifts.iter().map(|d| d[b] - d[b - 1]).collect();
+                let (delta_deg, ci95) = mean_ci(&deltas);
+                let excludes_zero = ci95[0] > 0.0 || ci95[1] < 0.0;
+                (excludes_zero && delta_deg.abs() >= MIN_EVENT_DEG)
+                    .then(|| DriftEvent { time: self.meta.norm.block_start(b), delta_deg, ci95 })
+            })
+            .collect()
+    }
+
+    /// Writes `config.json`, `meta.json` and `member_<m>.bpk` (burnpack weights) into `dir`,
+    /// creating it if needed.
+    pub fn save(&self, dir: &Path) -> Result<(), NeuralError> {
+        std::fs::create_dir_all(dir)?;
+        self.config.save(dir.join("config.json"))?;
+        let meta = serde_json::to_string_pretty(&self.meta).map_err(|e| NeuralError::Metadata(e.to_string()))?;
+        std::fs::write(dir.join("meta.json"), meta)?;
+        for (m, member) in self.members.iter().enumerate() {
+            member.clone().save_file(dir.join(format!("member_{m}.bpk"))).map_err(|e| NeuralError::Weights(format!("{e:?}")))?;
+        }
+        Ok(())
+    }
+
+    /// Reads what [`NeuralFit::save`] wrote.
+    pub fn load(dir: &Path) -> Result<Self, NeuralError> {
+        let config = NeuralConfig::load(dir.join("config.json")).map_err(|e| NeuralError::Metadata(format!("{e:?}")))?;
+        let meta: FitMeta = serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json"))?)
+            .map_err(|e| NeuralError::Metadata(e.to_string()))?;
+        let device = Device::flex();
+        let members = (0..meta.members.len())
+            .map(|m| {
+                VaneNet::new(config.hidden_size, meta.norm.n_blocks, 0, &device)
+                    .try_load_file(dir.join(format!("member_{m}.bpk")))
+                    .map_err(|e| NeuralError::Weights(format!("{e:?}")))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { config, meta, members })
+    }
+}
+
+fn to_vec(t: Tensor<1>) -> Vec<f64> {
+    t.into_data().try_into_vec_as::<f32>().expect("float tensor").into_iter().map(f64::from).collect()
+}
+
+fn scalar(t: Tensor<1>) -> f64 {
+    to_vec(t)[0]
+}
+
+/// Mean over members and `mean ± t(0.975, M − 1) · sd`; a single member gives a zero-width
+/// interval (no spread to measure).
+fn mean_ci(v: &[f64]) -> (f64, [f64; 2]) {
+    let m = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / m;
+    if v.len() < 2 {
+        return (mean, [mean, mean]);
+    }
+    let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1.0)).sqrt();
+    let half = t975(v.len() - 1) * sd;
+    (mean, [mean - half, mean + half])
+}
+
+/// Two-sided 95 % Student t quantile for `df` degrees of freedom.
+fn t975(df: usize) -> f64 {
+    const T: [f64; 10] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228];
+    match df {
+        0 => f64::INFINITY,
+        1..=10 => T[df - 1],
+        11..=20 => 2.1,
+        21..=40 => 2.03,
+        _ => 1.96,
+    }
+}

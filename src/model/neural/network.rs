@@ -1,0 +1,165 @@
+//! The network of the neural estimator: a power response R(ws), a vane-bias MLP f_θ(state), a
+//! static offset, a piecewise-constant drift d(t), and the cos^p(γ) loss of misalignment between
+//! them. Only the parts physics does not fix (R, f_θ) are learned freely.
+
+use burn::module::Param;
+use burn::nn::Linear;
+use burn::prelude::*;
+use burn::tensor::activation::sigmoid;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use super::data::Batch;
+
+/// Degrees per unit of the offset and drift parameters: Adam moves a parameter about `lr` per
+/// step whatever its scale, so a few-degree error needs a coarser unit to be reached in a few
+/// hundred steps.
+pub(super) const DEG_PER_UNIT: f64 = 10.0;
+/// Bounds of the cosine exponent p and the vane gain k (DOMAIN: p in 1.8..3; |k| small).
+pub(super) const P_RANGE: (f64, f64) = (1.8, 3.0);
+pub(super) const K_RANGE: (f64, f64) = (-0.2, 0.2);
+
+/// Two tanh hidden layers and a linear output.
+#[derive(Module, Debug)]
+pub struct Mlp {
+    hidden1: Linear,
+    hidden2: Linear,
+    output: Linear,
+}
+
+impl Mlp {
+    /// Glorot-uniform weights from `rng` (not burn's device RNG, which is global and would make
+    /// parallel trainings race for it), zero biases; the output layer scaled by `out_gain`.
+    fn new(d_in: usize, hidden: usize, out_gain: f64, rng: &mut StdRng, device: &Device) -> Self {
+        Self {
+            hidden1: dense(d_in, hidden, 1.0, rng, device),
+            hidden2: dense(hidden, hidden, 1.0, rng, device),
+            output: dense(hidden, 1, out_gain, rng, device),
+        }
+    }
+
+    /// # Shapes
+    /// - `x`: `[n, d_in]`
+    /// - output: `[n]`
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<1> {
+        let h = self.hidden1.forward(x).tanh();
+        let h = self.hidden2.forward(h).tanh();
+        let out = self.output.forward(h);
+        let n = out.dims()[0];
+        out.reshape([n])
+    }
+}
+
+fn dense(d_in: usize, d_out: usize, gain: f64, rng: &mut StdRng, device: &Device) -> Linear {
+    let bound = gain * (6.0 / (d_in + d_out) as f64).sqrt();
+    let w: Vec<f32> = (0..d_in * d_out).map(|_| rng.random_range(-bound..bound) as f32).collect();
+    let weight = Tensor::<2>::from_data(TensorData::new(w, [d_in, d_out]), device);
+    let bias = Tensor::<1>::zeros([d_out], device);
+    Linear { weight: Param::from_tensor(weight), bias: Some(Param::from_tensor(bias)) }
+}
+
+fn scalar_param(v: f32, device: &Device) -> Param<Tensor<1>> {
+    Param::from_tensor(Tensor::from_data(TensorData::new(vec![v], [1]), device))
+}
+
+/// One ensemble member: predicted performance `R(ws) · cos^p(γ)`, `γ = (vane − e)/(1 + k)`,
+/// `e = f_θ(ws, rpm, pitch) + offset + d(block)`.
+#[derive(Module, Debug)]
+pub struct VaneNet {
+    /// R: performance of the aligned rotor as a function of wind speed only (see module docs of
+    /// `neural` for why it sees neither rpm nor pitch, and never the vane).
+    power: Mlp,
+    /// f_θ: state-dependent part of e, in units of [`DEG_PER_UNIT`].
+    bias: Mlp,
+    /// Static part of e, units of [`DEG_PER_UNIT`], shape `[1]`.
+    offset: Param<Tensor<1>>,
+    /// d of blocks 1.. (block 0 is fixed at 0), units of [`DEG_PER_UNIT`], shape `[n_blocks − 1]`
+    /// (at least 1, an unused extra when there is one block).
+    drift: Param<Tensor<1>>,
+    /// p before the sigmoid squashing into [`P_RANGE`], shape `[1]`.
+    p_raw: Param<Tensor<1>>,
+    /// k before the sigmoid squashing into [`K_RANGE`], shape `[1]`.
+    k_raw: Param<Tensor<1>>,
+}
+
+/// What a forward pass returns. All `[n]`.
+pub struct Prediction {
+    /// Predicted performance (normalised power / ws³).
+    pub performance: Tensor<1>,
+    /// True misalignment γ of each window, degrees.
+    pub gamma_deg: Tensor<1>,
+}
+
+impl VaneNet {
+    /// A fresh member, deterministic for `seed`: p starts at 2.4 (mid-range), k at 0.
+    pub fn new(hidden: usize, n_blocks: usize, seed: u64, device: &Device) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let n_drift = n_blocks.saturating_sub(1).max(1);
+        Self {
+            power: Mlp::new(1, hidden, 1.0, &mut rng, device),
+            // small output gain: e starts at the offset, the MLP grows only where data ask
+            bias: Mlp::new(3, hidden, 0.1, &mut rng, device),
+            offset: scalar_param(0.0, device),
+            drift: Param::from_tensor(Tensor::zeros([n_drift], device)),
+            p_raw: scalar_param(0.0, device),
+            k_raw: scalar_param(0.0, device),
+        }
+    }
+
+    /// Cosine exponent p, shape `[1]`.
+    pub fn cos_exponent(&self) -> Tensor<1> {
+        squash(self.p_raw.val(), P_RANGE)
+    }
+
+    /// Vane gain k, shape `[1]`.
+    pub fn gain(&self) -> Tensor<1> {
+        squash(self.k_raw.val(), K_RANGE)
+    }
+
+    /// Drift of every block, degrees, block 0 first (always 0).
+    ///
+    /// # Shapes
+    /// - output: `[n_drift + 1]`
+    pub fn drift_deg(&self) -> Tensor<1> {
+        let d = self.drift.val();
+        let zero = Tensor::<1>::zeros([1], &d.device());
+        Tensor::cat(vec![zero, d], 0).mul_scalar(DEG_PER_UNIT)
+    }
+
+    /// Sum of |d_b − d_{b−1}| over consecutive blocks, degrees, shape `[1]` (the L1 penalty).
+    pub fn drift_steps_l1(&self) -> Tensor<1> {
+        let d = self.drift_deg();
+        let n = d.dims()[0];
+        (d.clone().slice(1..n) - d.slice(0..n - 1)).abs().sum()
+    }
+
+    /// e without drift (block 0 state): `f_θ(state) + offset`, degrees.
+    ///
+    /// # Shapes
+    /// - `state`: `[n, 3]` normalised ws, rpm, pitch
+    /// - output: `[n]`
+    pub fn static_vane_error_deg(&self, state: Tensor<2>) -> Tensor<1> {
+        (self.bias.forward(state) + self.offset.val()).mul_scalar(DEG_PER_UNIT)
+    }
+
+    /// # Shapes
+    /// - `batch.state`: `[n, 3]`, `batch.vane_deg`: `[n]`, `batch.block`: `[n]` (Int)
+    /// - output: every field `[n]`
+    pub fn forward(&self, batch: &Batch) -> Prediction {
+        let n = batch.vane_deg.dims()[0];
+        let ws = batch.state.clone().slice([0..n, 0..1]);
+        let performance = self.power.forward(ws);
+        let drift = self.drift_deg().select(0, batch.block.clone());
+        let e = self.static_vane_error_deg(batch.state.clone()) + drift;
+        let gamma_deg = (batch.vane_deg.clone() - e) / self.gain().add_scalar(1.0);
+        // cos^p as exp(p ln cos): p is a tensor; cos > 0 for the |γ| < 90 deg of operating data
+        let cos = gamma_deg.clone().mul_scalar(std::f64::consts::PI / 180.0).cos().clamp_min(1e-4);
+        let loss_factor = (cos.log() * self.cos_exponent()).exp();
+        Prediction { performance: performance * loss_factor, gamma_deg }
+    }
+}
+
+/// `lo + (hi − lo) · sigmoid(x)`.
+fn squash(x: Tensor<1>, (lo, hi): (f64, f64)) -> Tensor<1> {
+    sigmoid(x).mul_scalar(hi - lo).add_scalar(lo)
+}

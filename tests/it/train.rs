@@ -1,0 +1,185 @@
+//! `trueyaw train`, `estimates` and `evaluate` on synthetic history: the model registry
+//! (versions, activation, rejection reasons), artifact directories, the estimates JSON shape,
+//! scoring against the truth, and the CLI's exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use trueyaw::app::synth::{self, SynthOptions};
+use trueyaw::app::train::{Gates, Method, TrainOptions, train_farm};
+use trueyaw::ingest::import::{Format, ImportOptions, import_files};
+use trueyaw::sim::history::HistorySpec;
+use trueyaw::sim::physics::SimProfile;
+use trueyaw::sim::truth::Truth;
+
+use crate::support::db::TestDb;
+
+/// Seed whose two turbines have small operating vane errors (+0.1 and -0.7 deg): the binned
+/// method needs the power peak inside the range the window-mean vane wanders over (about
+/// ±5 deg in this simulator); seed 1 (+6.1, +7.7 deg) gets no estimate at all.
+const SEED: u64 = 4;
+/// Measured: operating errors -0.23 and -0.81 deg, bin RMSE 0.87 and 0.90 deg for this seed.
+const TOLERANCE_DEG: f64 = 1.5;
+
+/// Writes `days` of clean synthetic history of `turbines` turbines into `dir`.
+fn synth(dir: &Path, turbines: usize, days: u32) -> PathBuf {
+    let start = chrono::DateTime::parse_from_rfc3339("2025-01-01T00:00:00Z").unwrap().to_utc();
+    let spec = HistorySpec { turbines, days, seed: SEED, window_s: 600, start, profile: SimProfile::clean() };
+    synth::run(&SynthOptions { spec, out: dir.to_path_buf() }).expect("synth");
+    dir.join("scada.csv")
+}
+
+async fn import(db: &TestDb, farm: &str, csv: &Path) {
+    let opts = ImportOptions { format: Format::Generic, farm: farm.into(), create_turbines: true, length_s: 600 };
+    import_files(&db.pool, &opts, &[csv.to_path_buf()], |_| {}).await.expect("import");
+}
+
+fn options(farm: &str, models_dir: &Path) -> TrainOptions {
+    TrainOptions {
+        farm: farm.into(),
+        turbine: None,
+        method: Method::Binned,
+        length_s: 600,
+        models_dir: models_dir.to_path_buf(),
+        gates: Gates::default(),
+        prep: Default::default(),
+        binned: Default::default(),
+    }
+}
+
+fn trueyaw(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trueyaw")).args(args).env("DATABASE_URL", &db.url).output().unwrap()
+}
+
+fn stdout_json(out: &Output) -> serde_json::Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stdout: {text}\nstderr: {}", String::from_utf8_lossy(&out.stderr));
+    let start = text.find('{').expect("JSON in stdout");
+    serde_json::from_str(&text[start..]).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// (version, status, active) of every model of `turbine`, by version.
+async fn models_of(db: &TestDb, turbine: &str) -> Vec<(i32, String, bool)> {
+    sqlx::query_as(
+        "SELECT m.version, m.status, m.active FROM models m JOIN turbines t ON t.id = m.turbine_id
+         WHERE t.name = $1 ORDER BY m.version",
+    )
+    .bind(turbine)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn training_120_days_activates_models_that_match_the_truth_and_retraining_supersedes_them() {
+    let db = TestDb::migrated().await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = synth(&dir.path().join("syn"), 2, 120);
+    import(&db, "syn", &csv).await;
+    let models_dir = dir.path().join("models");
+
+    let outcomes = train_farm(&db.pool, &options("syn", &models_dir)).await.unwrap();
+    assert_eq!(outcomes.len(), 2);
+    for o in &outcomes {
+        assert!(o.active, "{} rejected: {:?}", o.turbine, o.reason);
+        assert_eq!(o.version, 1);
+        assert_eq!(o.artifact_dir, models_dir.join("syn").join(&o.turbine).join("1"));
+        for f in ["config.json", "estimate.json", "metrics.json", "fit.json"] {
+            assert!(o.artifact_dir.join(f).is_file(), "{f} in {}", o.artifact_dir.display());
+        }
+        let metrics: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(o.artifact_dir.join("metrics.json")).unwrap()).unwrap();
+        assert_eq!(metrics["filter_counts"]["input"], 17280);
+        assert!(metrics["data_from"].is_string() && metrics["data_to"].is_string());
+    }
+
+    let est = stdout_json(&trueyaw(&db, &["estimates", "--farm", "syn", "--format", "json"]));
+    let truth = Truth::read(&dir.path().join("syn/truth.json")).unwrap();
+    let turbines = est["turbines"].as_array().unwrap();
+    assert_eq!(turbines.len(), 2);
+    for (t, tt) in turbines.iter().zip(&truth.turbines) {
+        assert_eq!(t["turbine"], tt.name.as_str());
+        for key in ["gain", "cos_exponent", "misalignment_deg", "energy_loss_pct", "north_offset_deg", "n_windows"] {
+            assert!(t.get(key).is_some(), "{key} in {t}");
+        }
+        assert_eq!((t["model_version"].as_i64(), t["method"].as_str()), (Some(1), Some("binned")));
+        assert!(t["drift_events"].as_array().unwrap().is_empty());
+        assert_eq!(t["ci95"].as_array().unwrap().len(), 2);
+        let bins = t["bins"].as_array().unwrap();
+        assert_eq!(bins.len(), 13, "3..=15 m/s");
+        assert_eq!((bins[1]["ws"].as_f64(), bins[1]["extrapolated"].as_bool()), (Some(4.0), Some(false)));
+        assert_eq!(bins[12]["extrapolated"], true, "15 m/s is above rated");
+        let current = &tt.vane_error_by_bin.last().unwrap().bins;
+        let ops: Vec<f64> = current.iter().filter(|b| (4.0..=11.0).contains(&b.ws)).map(|b| b.vane_error_deg).collect();
+        let truth_mean = ops.iter().sum::<f64>() / ops.len() as f64;
+        let e = t["vane_error_deg"].as_f64().unwrap();
+        assert!((e - truth_mean).abs() <= TOLERANCE_DEG, "{}: {e:+.2} vs truth {truth_mean:+.2}", tt.name);
+    }
+
+    let truth_path = dir.path().join("syn/truth.json");
+    let eval = trueyaw(&db, &["evaluate", "--truth", truth_path.to_str().unwrap(), "--farm", "syn"]);
+    let text = String::from_utf8_lossy(&eval.stdout).to_string();
+    assert!(text.contains("rmse deg"), "{text}");
+    let report = stdout_json(&eval);
+    for row in report["rows"].as_array().unwrap() {
+        assert_eq!(row["bins_compared"], 8);
+        assert!(row["rmse_bins_deg"].as_f64().unwrap() < 2.0, "{row}");
+    }
+
+    let again = train_farm(&db.pool, &options("syn", &models_dir)).await.unwrap();
+    assert!(again.iter().all(|o| o.version == 2 && o.active));
+    assert_eq!(models_of(&db, "T01").await, vec![(1, "superseded".into(), false), (2, "active".into(), true)]);
+    assert!(models_dir.join("syn/T01/2/estimate.json").is_file() && models_dir.join("syn/T01/1").is_dir());
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn three_days_of_data_are_rejected_with_a_stored_reason_and_leave_no_active_model() {
+    let db = TestDb::migrated().await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = synth(&dir.path().join("small"), 1, 3);
+    import(&db, "small", &csv).await;
+    let models = dir.path().join("models");
+
+    let out = trueyaw(&db, &["train", "--farm", "small", "--turbine", "T01", "--models-dir", models.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("rejected") && text.contains("need at least 1000"), "{text}");
+    assert_eq!(models_of(&db, "T01").await, vec![(1, "rejected".into(), false)]);
+    let reason: String = sqlx::query_scalar("SELECT reason FROM models").fetch_one(&db.pool).await.unwrap();
+    assert!(reason.contains("windows after filtering, need at least 1000"), "{reason}");
+    assert!(models.join("small/T01/1/metrics.json").is_file(), "rejected models keep their artifact");
+
+    let est = stdout_json(&trueyaw(&db, &["estimates", "--format", "json"]));
+    assert!(est["turbines"].as_array().unwrap().is_empty());
+    let without = &est["without_model"][0];
+    assert_eq!(without["turbine"], "T01");
+    assert!(without["reason"].as_str().unwrap().contains("need at least 1000"), "{without}");
+    let table = trueyaw(&db, &["estimates", "--farm", "small"]);
+    assert!(String::from_utf8_lossy(&table.stdout).contains("no active model: model 1 (binned) rejected"));
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn usage_mistakes_exit_2_and_an_unreachable_database_exits_1() {
+    let db = TestDb::migrated().await;
+    let code = |args: &[&str]| trueyaw(&db, args).status.code();
+    assert_eq!(code(&["train", "--farm", "nowhere"]), Some(2));
+    assert_eq!(code(&["train", "--farm", "x", "--method", "neural"]), Some(2));
+    assert_eq!(code(&["train", "--farm", "x", "--method", "bogus"]), Some(2));
+    assert_eq!(code(&["estimates", "--farm", "nowhere"]), Some(2));
+    assert_eq!(code(&["evaluate", "--truth", "/nonexistent/truth.json"]), Some(2));
+    assert_eq!(code(&["estimates", "--format", "json"]), Some(0));
+    let neural = trueyaw(&db, &["train", "--farm", "x", "--method", "neural"]);
+    assert!(String::from_utf8_lossy(&neural.stderr).contains("not available yet"));
+    for cmd in ["train", "estimates", "evaluate"] {
+        assert_eq!(code(&[cmd, "--help"]), Some(0), "{cmd} --help");
+    }
+    let away = Command::new(env!("CARGO_BIN_EXE_trueyaw"))
+        .args(["estimates"])
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/nothing")
+        .output()
+        .unwrap();
+    assert_eq!(away.status.code(), Some(1));
+    db.drop_now().await;
+}
