@@ -14,6 +14,8 @@ use crate::model::stats::median_in_place;
 const WS_REF_MS: f64 = 10.0;
 /// Wind speeds below this are clamped in the performance target (prep removes them anyway).
 const WS_FLOOR_MS: f64 = 2.0;
+/// Node spacing of the piecewise-linear power response R(ws), m/s.
+pub const R_GRID_STEP_MS: f64 = 0.25;
 
 /// Input and target scaling fitted on the training windows, saved beside the weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +32,10 @@ pub struct Normalizer {
     pub block_days: f64,
     /// Number of drift blocks the training span covers.
     pub n_blocks: usize,
+    /// Wind speed of the first node of R's grid, m/s (nodes every [`R_GRID_STEP_MS`]).
+    pub r_grid_start_ms: f64,
+    /// Nodes of R's grid (at least 2).
+    pub r_grid_nodes: usize,
 }
 
 impl Normalizer {
@@ -53,7 +59,12 @@ impl Normalizer {
         }
         let power_scale_kw = w.iter().map(|x| x.power_kw).fold(1e-9, f64::max);
         let t0 = w.iter().map(|x| x.time).min().expect("non-empty windows");
-        let mut norm = Self { mean, sd, power_scale_kw, t0, block_days, n_blocks: 1 };
+        let ws_min = cols[0].iter().copied().fold(f64::INFINITY, f64::min);
+        let ws_max = cols[0].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let r_grid_start_ms = (ws_min / R_GRID_STEP_MS).floor() * R_GRID_STEP_MS;
+        let r_grid_nodes = (((ws_max - r_grid_start_ms) / R_GRID_STEP_MS).ceil() as usize + 1).max(2);
+        let mut norm = Self { mean, sd, power_scale_kw, t0, block_days, n_blocks: 1, r_grid_start_ms, r_grid_nodes };
+        norm.n_blocks = usize::MAX; // unclamped while counting the blocks the span covers
         norm.n_blocks = w.iter().map(|x| norm.block_of(x.time)).max().unwrap_or(0) + 1;
         norm
     }
@@ -76,6 +87,37 @@ impl Normalizer {
         std::array::from_fn(|j| ((raw[j] - self.mean[j]) / self.sd[j]) as f32)
     }
 
+    /// R's grid cell of wind speed `ws`: left node and the weight of the right node (clamped
+    /// to the grid, so R is flat beyond the trained range).
+    pub fn r_cell(&self, ws: f64) -> (usize, f64) {
+        let x = ((ws - self.r_grid_start_ms) / R_GRID_STEP_MS).clamp(0.0, (self.r_grid_nodes - 1) as f64);
+        let left = (x.floor() as usize).min(self.r_grid_nodes - 2);
+        (left, x - left as f64)
+    }
+
+    /// Initial R nodes: mean target of the windows nearest each node (neighbours' value, or
+    /// the overall mean, where none is), so training starts from the observed curve.
+    pub fn r_init(&self, w: &[OperatingWindow], idx: &[usize]) -> Vec<f32> {
+        let mut sum = vec![0.0; self.r_grid_nodes];
+        let mut n = vec![0usize; self.r_grid_nodes];
+        for &i in idx {
+            let (left, frac) = self.r_cell(w[i].wind_speed_ms);
+            let node = left + usize::from(frac >= 0.5);
+            sum[node] += f64::from(self.performance(&w[i]));
+            n[node] += 1;
+        }
+        let overall = sum.iter().sum::<f64>() / n.iter().sum::<usize>().max(1) as f64;
+        let mut last = overall;
+        (0..self.r_grid_nodes)
+            .map(|j| {
+                if n[j] > 0 {
+                    last = sum[j] / n[j] as f64;
+                }
+                last as f32
+            })
+            .collect()
+    }
+
     /// Training target: power / (scale · (ws / 10 m/s)³), a power-coefficient proxy that gives
     /// low-wind windows a say in the loss (raw power would leave them near zero weight).
     pub fn performance(&self, x: &OperatingWindow) -> f32 {
@@ -95,6 +137,10 @@ pub struct Batch {
     pub block: Tensor<1, Int>,
     /// Performance target, `[n]`.
     pub target: Tensor<1>,
+    /// Left node of each window's cell of R's grid, `[n]`.
+    pub r_left: Tensor<1, Int>,
+    /// Weight of the right node, `[n]`.
+    pub r_frac: Tensor<1>,
 }
 
 impl Batch {
@@ -106,11 +152,16 @@ impl Batch {
         let vane: Vec<f32> = idx.iter().map(|&i| w[i].vane_deg as f32).collect();
         let block: Vec<i64> = idx.iter().map(|&i| norm.block_of(w[i].time) as i64).collect();
         let target: Vec<f32> = idx.iter().map(|&i| norm.performance(&w[i])).collect();
+        let cells: Vec<(usize, f64)> = idx.iter().map(|&i| norm.r_cell(w[i].wind_speed_ms)).collect();
+        let r_left: Vec<i64> = cells.iter().map(|c| c.0 as i64).collect();
+        let r_frac: Vec<f32> = cells.iter().map(|c| c.1 as f32).collect();
         Self {
             state: Tensor::from_data(TensorData::new(state, [n, 3]), device),
             vane_deg: Tensor::from_data(TensorData::new(vane, [n]), device),
             block: Tensor::from_data(TensorData::new(block, [n]), device),
             target: Tensor::from_data(TensorData::new(target, [n]), device),
+            r_left: Tensor::from_data(TensorData::new(r_left, [n]), device),
+            r_frac: Tensor::from_data(TensorData::new(r_frac, [n]), device),
         }
     }
 }

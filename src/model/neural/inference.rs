@@ -18,6 +18,8 @@ const BINS_MS: (u32, u32) = (3, 15);
 const OPERATING_MS: (f64, f64) = (4.0, 11.0);
 /// Smallest drift step reported as an event, degrees.
 const MIN_EVENT_DEG: f64 = 1.0;
+/// Smallest member-mean block change counted as part of a step, degrees.
+const STEP_PART_DEG: f64 = 0.25;
 
 /// What each member said about the training windows, computed once at fit time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,7 +92,8 @@ impl NeuralFit {
     fn member_vane_errors(&self, points: &[(f64, Option<f64>, Option<f64>)]) -> Vec<Vec<f64>> {
         let device = Device::flex();
         let n = points.len();
-        let state: Vec<f32> = points.iter().flat_map(|&(ws, rpm, pitch)| self.meta.norm.state(ws, rpm, pitch)).collect();
+        let state: Vec<f32> =
+            points.iter().flat_map(|&(ws, rpm, pitch)| self.meta.norm.state(ws, rpm, pitch)).collect();
         let state = Tensor::<2>::from_data(TensorData::new(state, [n, 3]), &device);
         let last = self.meta.norm.n_blocks - 1;
         self.members
@@ -105,7 +108,8 @@ impl NeuralFit {
     /// `vane_error_deg` (the `yaw_offset_deg` to serve) at one operating point in the current
     /// drift state, with its 95 % ensemble interval. Wind speed m/s, rotor speed rpm, pitch deg.
     pub fn vane_error_deg(&self, ws: f64, rotor_rpm: Option<f64>, pitch_deg: Option<f64>) -> (f64, [f64; 2]) {
-        let per_member: Vec<f64> = self.member_vane_errors(&[(ws, rotor_rpm, pitch_deg)]).into_iter().map(|v| v[0]).collect();
+        let per_member: Vec<f64> =
+            self.member_vane_errors(&[(ws, rotor_rpm, pitch_deg)]).into_iter().map(|v| v[0]).collect();
         mean_ci(&per_member)
     }
 
@@ -159,19 +163,40 @@ impl NeuralFit {
         }
     }
 
-    /// Block changes whose ensemble interval excludes 0 and whose mean is at least
-    /// [`MIN_EVENT_DEG`]; time = start of the later block.
+    /// Drift events. L1-shrunk steps may spread over a few consecutive blocks (the main jump
+    /// plus small catch-ups), so consecutive block changes of one sign whose member-mean
+    /// exceeds [`STEP_PART_DEG`] form one event: its delta is their sum (per member, then mean
+    /// and interval over members), its time the start of the block with the largest change.
+    /// Reported when the interval excludes 0 and |delta| ≥ [`MIN_EVENT_DEG`].
     fn drift_events(&self) -> Vec<DriftEvent> {
         let drifts: Vec<Vec<f64>> = self.members.iter().map(|m| to_vec(m.drift_deg())).collect();
-        (1..self.meta.norm.n_blocks)
-            .filter_map(|b| {
-                let deltas: Vec<f64> = drifts.iter().map(|d| d[b] - d[b - 1]).collect();
-                let (delta_deg, ci95) = mean_ci(&deltas);
-                let excludes_zero = ci95[0] > 0.0 || ci95[1] < 0.0;
-                (excludes_zero && delta_deg.abs() >= MIN_EVENT_DEG)
-                    .then(|| DriftEvent { time: self.meta.norm.block_start(b), delta_deg, ci95 })
-            })
-            .collect()
+        let n_blocks = self.meta.norm.n_blocks;
+        let change = |d: &Vec<f64>, b: usize| d[b] - d[b - 1];
+        let mean_change: Vec<f64> = (0..n_blocks)
+            .map(|b| if b == 0 { 0.0 } else { mean_ci(&drifts.iter().map(|d| change(d, b)).collect::<Vec<_>>()).0 })
+            .collect();
+        let mut events = Vec::new();
+        let mut b = 1;
+        while b < n_blocks {
+            if mean_change[b].abs() < STEP_PART_DEG {
+                b += 1;
+                continue;
+            }
+            let sign = mean_change[b].signum();
+            let start = b;
+            while b < n_blocks && mean_change[b].abs() >= STEP_PART_DEG && mean_change[b].signum() == sign {
+                b += 1;
+            }
+            let group = start..b;
+            let main =
+                group.clone().max_by(|&x, &y| mean_change[x].abs().total_cmp(&mean_change[y].abs())).unwrap_or(start);
+            let sums: Vec<f64> = drifts.iter().map(|d| group.clone().map(|j| change(d, j)).sum()).collect();
+            let (delta_deg, ci95) = mean_ci(&sums);
+            if (ci95[0] > 0.0 || ci95[1] < 0.0) && delta_deg.abs() >= MIN_EVENT_DEG {
+                events.push(DriftEvent { time: self.meta.norm.block_start(main), delta_deg, ci95 });
+            }
+        }
+        events
     }
 
     /// Writes `config.json`, `meta.json` and `member_<m>.bpk` (burnpack weights) into `dir`,
@@ -182,20 +207,24 @@ impl NeuralFit {
         let meta = serde_json::to_string_pretty(&self.meta).map_err(|e| NeuralError::Metadata(e.to_string()))?;
         std::fs::write(dir.join("meta.json"), meta)?;
         for (m, member) in self.members.iter().enumerate() {
-            member.clone().save_file(dir.join(format!("member_{m}.bpk"))).map_err(|e| NeuralError::Weights(format!("{e:?}")))?;
+            member
+                .clone()
+                .save_file(dir.join(format!("member_{m}.bpk")))
+                .map_err(|e| NeuralError::Weights(format!("{e:?}")))?;
         }
         Ok(())
     }
 
     /// Reads what [`NeuralFit::save`] wrote.
     pub fn load(dir: &Path) -> Result<Self, NeuralError> {
-        let config = NeuralConfig::load(dir.join("config.json")).map_err(|e| NeuralError::Metadata(format!("{e:?}")))?;
+        let config =
+            NeuralConfig::load(dir.join("config.json")).map_err(|e| NeuralError::Metadata(format!("{e:?}")))?;
         let meta: FitMeta = serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json"))?)
             .map_err(|e| NeuralError::Metadata(e.to_string()))?;
         let device = Device::flex();
         let members = (0..meta.members.len())
             .map(|m| {
-                VaneNet::new(config.hidden_size, meta.norm.n_blocks, 0, &device)
+                VaneNet::new(config.bias_hidden_size, meta.norm.n_blocks, vec![0.0; meta.norm.r_grid_nodes], 0, &device)
                     .try_load_file(dir.join(format!("member_{m}.bpk")))
                     .map_err(|e| NeuralError::Weights(format!("{e:?}")))
             })

@@ -66,9 +66,12 @@ fn scalar_param(v: f32, device: &Device) -> Param<Tensor<1>> {
 /// `e = f_θ(ws, rpm, pitch) + offset + d(block)`.
 #[derive(Module, Debug)]
 pub struct VaneNet {
-    /// R: performance of the aligned rotor as a function of wind speed only (see module docs of
-    /// `neural` for why it sees neither rpm nor pitch, and never the vane).
-    power: Mlp,
+    /// R, part 1: performance of the aligned rotor at the nodes of a piecewise-linear curve in
+    /// wind speed, shape `[r_grid_nodes]` (the steep low-wind curve an MLP fits poorly).
+    power: Param<Tensor<1>>,
+    /// R, part 2: additive correction from the full operating state (see the `neural` module
+    /// docs for why R must see every input f_θ sees).
+    power_state: Mlp,
     /// f_θ: state-dependent part of e, in units of [`DEG_PER_UNIT`].
     bias: Mlp,
     /// Static part of e, units of [`DEG_PER_UNIT`], shape `[1]`.
@@ -91,14 +94,18 @@ pub struct Prediction {
 }
 
 impl VaneNet {
-    /// A fresh member, deterministic for `seed`: p starts at 2.4 (mid-range), k at 0.
-    pub fn new(hidden: usize, n_blocks: usize, seed: u64, device: &Device) -> Self {
+    /// A fresh member, deterministic for `seed`: R starts at `r_init` (the observed mean
+    /// performance per node, so no steps are spent finding the curve), e at 0, p at 2.4
+    /// (mid-range), k at 0.
+    pub fn new(bias_hidden: usize, n_blocks: usize, r_init: Vec<f32>, seed: u64, device: &Device) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let n_drift = n_blocks.saturating_sub(1).max(1);
+        let nodes = r_init.len();
         Self {
-            power: Mlp::new(1, hidden, 1.0, &mut rng, device),
+            power: Param::from_tensor(Tensor::from_data(TensorData::new(r_init, [nodes]), device)),
+            power_state: Mlp::new(3, bias_hidden, 0.1, &mut rng, device),
             // small output gain: e starts at the offset, the MLP grows only where data ask
-            bias: Mlp::new(3, hidden, 0.1, &mut rng, device),
+            bias: Mlp::new(3, bias_hidden, 0.1, &mut rng, device),
             offset: scalar_param(0.0, device),
             drift: Param::from_tensor(Tensor::zeros([n_drift], device)),
             p_raw: scalar_param(0.0, device),
@@ -133,6 +140,15 @@ impl VaneNet {
         (d.clone().slice(1..n) - d.slice(0..n - 1)).abs().sum()
     }
 
+    /// Mean square of the state-dependent part f_θ of e, degrees², shape `[1]`: its penalty
+    /// shrinks e toward the static offset unless the data ask for structure in the state.
+    ///
+    /// # Shapes
+    /// - `state`: `[n, 3]`
+    pub fn bias_mean_square(&self, state: Tensor<2>) -> Tensor<1> {
+        self.bias.forward(state).mul_scalar(DEG_PER_UNIT).square().mean()
+    }
+
     /// e without drift (block 0 state): `f_θ(state) + offset`, degrees.
     ///
     /// # Shapes
@@ -143,12 +159,14 @@ impl VaneNet {
     }
 
     /// # Shapes
-    /// - `batch.state`: `[n, 3]`, `batch.vane_deg`: `[n]`, `batch.block`: `[n]` (Int)
+    /// - `batch.state`: `[n, 3]`; `vane_deg`, `block` (Int), `r_left` (Int), `r_frac`: `[n]`
     /// - output: every field `[n]`
     pub fn forward(&self, batch: &Batch) -> Prediction {
-        let n = batch.vane_deg.dims()[0];
-        let ws = batch.state.clone().slice([0..n, 0..1]);
-        let performance = self.power.forward(ws);
+        let r = self.power.val();
+        let left = r.clone().select(0, batch.r_left.clone());
+        let right = r.select(0, batch.r_left.clone().add_scalar(1));
+        let performance =
+            left.clone() + (right - left) * batch.r_frac.clone() + self.power_state.forward(batch.state.clone());
         let drift = self.drift_deg().select(0, batch.block.clone());
         let e = self.static_vane_error_deg(batch.state.clone()) + drift;
         let gamma_deg = (batch.vane_deg.clone() - e) / self.gain().add_scalar(1.0);

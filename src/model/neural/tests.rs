@@ -57,36 +57,109 @@ fn fit(w: &[OperatingWindow], cfg: &NeuralConfig) -> VaneErrorEstimate {
 
 #[test]
 fn static_vane_error_of_plus_4_deg_is_recovered_within_0_8_deg() {
-    let w = prepared(&Synth::new(|_| 4.0).windows(11, YEAR / 4));
+    let w = prepared(&Synth::new(|_| 4.0).windows(11, YEAR));
     let est = fit(&w, &test_cfg());
     let got = est.vane_error_deg.unwrap();
-    println!("+4: {got:.3} {:?} p {:?} k {:.3} rmse {:.3}", est.ci95, est.cos_exponent, est.gain, bin_rmse(&est, |_| 4.0));
+    println!(
+        "+4: {got:.3} {:?} p {:?} k {:.3} rmse {:.3}",
+        est.ci95,
+        est.cos_exponent,
+        est.gain,
+        bin_rmse(&est, |_| 4.0)
+    );
     assert!((got - 4.0).abs() < 0.8, "{got}");
     assert!(contains(est.ci95, 4.0), "{:?}", est.ci95);
     assert!(est.drift_events.is_empty(), "{:?}", est.drift_events);
 }
 
 #[test]
-#[ignore = "timing probe"]
-fn probe_epoch_cost() {
-    for n in [YEAR / 16, YEAR / 4, YEAR] {
-        let w = prepared(&Synth::new(|_| 4.0).windows(11, n));
-        let cfg = NeuralConfig::new().with_ensemble_size(1).with_steps(50).with_patience(1000);
-        let t = Instant::now();
-        let _ = estimate_neural(&w, &cfg).unwrap();
-        println!("n {} : {:.2} ms/step", w.len(), t.elapsed().as_secs_f64() * 1000.0 / 50.0);
-    }
+fn wind_speed_dependent_vane_error_is_recovered_per_bin() {
+    let e = |ws: f64| 1.0 + 0.6 * (ws - 4.0); // 1 deg at 4 m/s to 5.2 deg at 11 m/s
+    let w = prepared(&Synth::new(e).windows(13, YEAR));
+    let est = fit(&w, &test_cfg());
+    let rmse = bin_rmse(&est, e);
+    let bins: Vec<String> = est.bins.iter().map(|b| format!("{}:{:.2}", b.ws, b.vane_error_deg.unwrap())).collect();
+    println!("e(ws): rmse {rmse:.3} bins {bins:?}");
+    assert!(rmse < 1.0, "{rmse}");
+    assert!(est.bins.iter().filter(|b| b.ws >= 13.0).all(|b| b.extrapolated), "above rated must be flagged");
 }
 
 #[test]
-#[ignore = "tuning probe"]
-fn probe_convergence() {
-    let w = prepared(&Synth::new(|_| 4.0).windows(11, YEAR / 4));
-    for (steps, lr, bs) in [(600, 0.02, 2048), (1500, 0.02, 2048), (600, 0.05, 2048), (600, 0.02, 8192), (1500, 0.05, 4096)] {
-        let cfg = NeuralConfig::new().with_ensemble_size(1).with_steps(steps).with_learning_rate(lr).with_batch_size(bs).with_patience(1000);
-        let t = Instant::now();
-        let f = estimate_neural(&w, &cfg).unwrap();
-        let est = f.to_estimate("T");
-        println!("steps {steps} lr {lr} bs {bs}: e {:.3} rmse {:.3} p {:.2} k {:.3} {:.1}s {:?}", est.vane_error_deg.unwrap(), bin_rmse(&est, |_| 4.0), est.cos_exponent.unwrap(), est.gain, t.elapsed().as_secs_f64(), f.reports());
+fn step_of_3_deg_mid_period_is_one_drift_event_near_the_truth() {
+    let w = prepared(&with_step(21, YEAR, YEAR / 2, 3.0));
+    let truth = w.iter().map(|x| x.time).min().unwrap() + Duration::minutes(10 * (YEAR / 2) as i64);
+    // 3 members: with 2 the t factor (12.7) makes any interval include 0
+    let est = fit(&w, &test_cfg().with_ensemble_size(3));
+    println!("step: events {:?} current e {:?}", est.drift_events, est.vane_error_deg);
+    assert_eq!(est.drift_events.len(), 1, "{:?}", est.drift_events);
+    let ev = &est.drift_events[0];
+    assert!((ev.time - truth).num_days().abs() <= 7, "event at {} vs {truth}", ev.time);
+    // the L1 penalty shrinks the main jump and leaves ~1 deg in sub-threshold catch-up steps
+    // after it (measured: 2.0 of 3 deg); the current state carries the full step
+    assert!((1.5..=4.0).contains(&ev.delta_deg), "{}", ev.delta_deg);
+    assert!((est.vane_error_deg.unwrap() - 3.0).abs() < 0.8, "current state is after the step");
+}
+
+/// Small, fast fit for the mechanics tests (not for accuracy).
+fn quick_fit(seed: u64) -> NeuralFit {
+    let w = prepared(&Synth::new(|_| 2.0).windows(seed, YEAR / 16));
+    estimate_neural(&w, &test_cfg().with_steps(40).with_batch_size(512)).expect("trains")
+}
+
+#[test]
+fn saved_model_loads_and_predicts_the_same() {
+    let fit = quick_fit(31);
+    let dir = tempfile::tempdir().unwrap();
+    fit.save(dir.path()).unwrap();
+    let loaded = NeuralFit::load(dir.path()).unwrap();
+    assert_eq!(loaded.config(), fit.config());
+    let (mut a, b) = (loaded.to_estimate("T1"), fit.to_estimate("T1"));
+    // weights round-trip bit for bit; the summaries kept as JSON f64 may lose the last ulp
+    for (x, y) in [(&mut a.misalignment_deg, b.misalignment_deg), (&mut a.energy_loss_pct, b.energy_loss_pct)] {
+        assert!((x.unwrap() - y.unwrap()).abs() < 1e-12);
+        *x = y;
+    }
+    assert_eq!(a, b);
+    assert_eq!(loaded.vane_error_deg(7.3, Some(15.3), Some(0.0)), fit.vane_error_deg(7.3, Some(15.3), Some(0.0)));
+}
+
+#[test]
+fn a_seed_gives_the_same_fit() {
+    let (a, b) = (quick_fit(32), quick_fit(32));
+    assert_eq!(a.to_estimate("T1"), b.to_estimate("T1"));
+    assert_eq!(a.reports(), b.reports());
+}
+
+#[test]
+fn too_few_windows_is_an_error() {
+    let w = prepared(&Synth::new(|_| 2.0).windows(1, 100));
+    assert!(matches!(estimate_neural(&w, &test_cfg()), Err(NeuralError::TooFewWindows { .. })));
+}
+
+/// Accuracy against `binned` on the same synthetic years and release timing; run with
+/// `cargo test --release --lib neural::tests::compare -- --ignored --nocapture`.
+#[test]
+#[ignore = "slow in debug; a measurement, not a gate"]
+fn compare_with_binned_on_a_synthetic_year() {
+    type Case = (&'static str, fn(f64) -> f64);
+    let cases: [Case; 3] =
+        [("static +4", |_| 4.0), ("static -3", |_| -3.0), ("1+0.6(ws-4)", |ws| 1.0 + 0.6 * (ws - 4.0))];
+    for (name, e) in cases {
+        for seed in [11, 12, 13] {
+            let w = prepared(&Synth::new(e).windows(seed, YEAR));
+            let t = Instant::now();
+            let neural = estimate_neural(&w, &NeuralConfig::new()).unwrap().to_estimate("T1");
+            let secs = t.elapsed().as_secs_f64();
+            let binned = estimate_binned(&w, &BinnedConfig::default());
+            let errs: Vec<f64> = binned.bins.iter().filter_map(|b| b.vane_error_deg.map(|v| v - e(b.ws))).collect();
+            let binned_rmse = (errs.iter().map(|x| x * x).sum::<f64>() / errs.len() as f64).sqrt();
+            println!(
+                "{name} seed {seed}: neural rmse {:.3} mean {:.2} ci {:?} ({secs:.1} s, M=5) | binned rmse {binned_rmse:.3} mean {:.2}",
+                bin_rmse(&neural, e),
+                neural.vane_error_deg.unwrap(),
+                neural.ci95.map(|[a, b]| [(a * 100.0).round() / 100.0, (b * 100.0).round() / 100.0]),
+                binned.vane_error_deg.unwrap()
+            );
+        }
     }
 }

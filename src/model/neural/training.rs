@@ -42,7 +42,7 @@ pub fn train_member(
     let device = Device::flex().autodiff();
     let mut rng = StdRng::seed_from_u64(seed ^ 0x7EA1_B47C);
     let full = (idx.len() <= cfg.batch_size).then(|| Batch::new(w, idx, norm, &device));
-    let mut model = VaneNet::new(cfg.hidden_size, norm.n_blocks, seed, &device);
+    let mut model = VaneNet::new(cfg.bias_hidden_size, norm.n_blocks, norm.r_init(w, idx), seed, &device);
     let mut optim = AdamConfig::new().init();
     let (mut best, mut since_best, mut acc) = (f64::INFINITY, 0, 0.0);
     let mut report = TrainReport { steps: 0, loss: f64::NAN };
@@ -53,7 +53,9 @@ pub fn train_member(
         });
         let pred = model.forward(&batch);
         let mse = (pred.performance - batch.target).square().mean();
-        let loss = mse + model.drift_steps_l1().mul_scalar(cfg.drift_penalty);
+        let loss = mse
+            + model.drift_steps_l1().mul_scalar(cfg.drift_penalty)
+            + model.bias_mean_square(batch.state.clone()).mul_scalar(cfg.bias_penalty);
         acc += f64::from(loss.clone().into_scalar::<f32>());
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         // decays to lr/10 over the budget: large early moves, then settle below batch noise
