@@ -204,8 +204,8 @@ pub struct TrainArgs {
     /// Train only this turbine.
     #[arg(long)]
     pub turbine: Option<String>,
-    /// Estimation method (`neural` is not wired in yet).
-    #[arg(long, value_enum, default_value_t = crate::app::train::Method::Binned)]
+    /// Estimation method: the neural model, or the OpenOA-style binned baseline.
+    #[arg(long, value_enum, default_value_t = crate::app::train::Method::Neural)]
     pub method: crate::app::train::Method,
     /// Window length to train on, minutes (windows of other lengths are ignored).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1440))]
@@ -240,6 +240,7 @@ impl TrainArgs {
             },
             prep: Default::default(),
             binned: Default::default(),
+            neural: crate::model::neural::NeuralConfig::new(),
         }
     }
 }

@@ -12,9 +12,8 @@
 //! locks the turbine, so concurrent trainings cannot collide and a failed write registers
 //! nothing (a directory left by a failed commit is overwritten by the next training).
 //!
-//! Adding the neural method: give [`Method::Neural`] an arm in [`fit`] that calls
-//! `model::neural::estimate_neural` on the prepared windows, returns `fit.to_estimate(turbine)`
-//! and an [`Artifact::Neural`] whose `save(dir)` writes the weights.
+//! A neural artifact also holds `meta.json` (normalisation, bins, ensemble reports) and one
+//! `member_<m>.bpk` weight file per ensemble member, loadable with `NeuralFit::load`.
 
 mod binned;
 mod gates;
@@ -28,6 +27,7 @@ use serde_json::json;
 
 pub use self::binned::{REPORT_BINS_MS, interpolate, to_estimate};
 pub use self::gates::Gates;
+use crate::model::neural::{NeuralConfig, NeuralError, NeuralFit, estimate_neural};
 use crate::model::{BinnedConfig, FilterCounts, PrepConfig, VaneErrorEstimate, estimate_binned, prepare_rows};
 use crate::store::{self, PgPool, StoreError, TurbineRow};
 
@@ -35,10 +35,10 @@ use crate::store::{self, PgPool, StoreError, TurbineRow};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
+    /// The structured Burn model with drift and ensemble intervals (`model::neural`).
+    Neural,
     /// Per-bin power-peak fit, NREL OpenOA's StaticYawMisalignment (`model::binned`).
     Binned,
-    /// The Burn network (`model::neural`), not wired in yet.
-    Neural,
 }
 
 impl Method {
@@ -65,6 +65,7 @@ pub struct TrainOptions {
     pub gates: Gates,
     pub prep: PrepConfig,
     pub binned: BinnedConfig,
+    pub neural: NeuralConfig,
 }
 
 /// Why `train` (or `estimates`, `evaluate`) could not run.
@@ -74,8 +75,8 @@ pub enum TrainError {
     UnknownFarm(String),
     #[error("turbine {turbine:?} is not in farm {farm:?}")]
     UnknownTurbine { farm: String, turbine: String },
-    #[error("method {0} is not available yet (use --method binned)")]
-    MethodUnavailable(&'static str),
+    #[error("training the neural model: {0}")]
+    Neural(NeuralError),
     #[error("writing the artifact {dir}: {source}")]
     Artifact { dir: String, source: std::io::Error },
     #[error("ground truth {path}: {message}")]
@@ -87,10 +88,7 @@ pub enum TrainError {
 impl TrainError {
     /// True for mistakes in the command (farm, turbine, method, truth file): the CLI exits with code 2.
     pub fn is_usage(&self) -> bool {
-        matches!(
-            self,
-            Self::UnknownFarm(_) | Self::UnknownTurbine { .. } | Self::MethodUnavailable(_) | Self::BadTruth { .. }
-        )
+        matches!(self, Self::UnknownFarm(_) | Self::UnknownTurbine { .. } | Self::BadTruth { .. })
     }
 }
 
@@ -111,6 +109,8 @@ pub struct TrainOutcome {
 enum Artifact {
     /// Files written as they are (name, bytes).
     Files(Vec<(&'static str, Vec<u8>)>),
+    /// A trained network (saved by `NeuralFit::save`) and extra files.
+    Neural(Box<NeuralFit>, Vec<(&'static str, Vec<u8>)>),
 }
 
 /// A fitted model before registration.
@@ -135,9 +135,6 @@ pub async fn run(database_url: &str, opts: &TrainOptions) -> anyhow::Result<Vec<
 
 /// Trains every selected turbine of the farm, one after another.
 pub async fn train_farm(pool: &PgPool, opts: &TrainOptions) -> Result<Vec<TrainOutcome>, TrainError> {
-    if opts.method == Method::Neural {
-        return Err(TrainError::MethodUnavailable(opts.method.as_str()));
-    }
     let farm_id =
         store::find_farm(pool, &opts.farm).await?.ok_or_else(|| TrainError::UnknownFarm(opts.farm.clone()))?;
     let mut turbines = store::list_turbines(pool, farm_id).await?;
@@ -229,7 +226,49 @@ fn fit(opts: &TrainOptions, turbine: &str, rows: &[store::WindowRow]) -> Result<
             let files = vec![("config.json", pretty(&config)), ("fit.json", pretty(&fit))];
             Ok(Fitted { estimate, counts: prepared.counts, quality, artifact: Artifact::Files(files) })
         }
-        Method::Neural => Err(TrainError::MethodUnavailable(opts.method.as_str())),
+        Method::Neural => {
+            let prep_file = ("prep.json", pretty(&opts.prep));
+            match estimate_neural(&prepared.windows, &opts.neural) {
+                Ok(fit) => {
+                    let estimate = fit.to_estimate(turbine);
+                    let quality = json!({
+                        "ensemble": fit.reports(),
+                        "rated_power_kw": prepared.rated_power_kw,
+                        "rated_power_estimated": prepared.rated_power_estimated,
+                    });
+                    let artifact = Artifact::Neural(Box::new(fit), vec![prep_file]);
+                    Ok(Fitted { estimate, counts: prepared.counts, quality, artifact })
+                }
+                // Too little data is a verdict, not a failure: register it so the gates reject
+                // it with their reason, as binned does.
+                Err(NeuralError::TooFewWindows { n, min }) => Ok(Fitted {
+                    estimate: empty_estimate(turbine, n),
+                    counts: prepared.counts,
+                    quality: json!({ "error": format!("{n} windows, the neural estimator needs at least {min}") }),
+                    artifact: Artifact::Files(vec![prep_file]),
+                }),
+                Err(e) => Err(TrainError::Neural(e)),
+            }
+        }
+    }
+}
+
+/// An estimate with no values, for a model that could not be fitted.
+fn empty_estimate(turbine: &str, n_windows: usize) -> VaneErrorEstimate {
+    VaneErrorEstimate {
+        turbine: turbine.to_string(),
+        method: Method::Neural.as_str().to_string(),
+        vane_error_deg: None,
+        ci95: None,
+        bins: Vec::new(),
+        gain: 0.0,
+        cos_exponent: None,
+        misalignment_deg: None,
+        energy_loss_pct: None,
+        north_offset_deg: None,
+        drift_events: Vec::new(),
+        model_version: 0,
+        n_windows,
     }
 }
 
@@ -245,12 +284,15 @@ fn write_artifact(dir: &Path, fitted: &Fitted, metrics: &serde_json::Value) -> s
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("estimate.json"), pretty(&fitted.estimate))?;
     std::fs::write(dir.join("metrics.json"), pretty(metrics))?;
-    match &fitted.artifact {
-        Artifact::Files(files) => {
-            for (name, bytes) in files {
-                std::fs::write(dir.join(name), bytes)?;
-            }
+    let files = match &fitted.artifact {
+        Artifact::Files(files) => files,
+        Artifact::Neural(fit, files) => {
+            fit.save(dir).map_err(std::io::Error::other)?;
+            files
         }
+    };
+    for (name, bytes) in files {
+        std::fs::write(dir.join(name), bytes)?;
     }
     Ok(())
 }
