@@ -11,8 +11,7 @@ cache="$HOME/.cache/trueyaw/openoa"
 csv="$cache/la-haute-borne-data-2014-2015.csv"
 if [ ! -f "$csv" ]; then
   mkdir -p "$cache"
-  python3 -m pip download --quiet --no-deps --no-binary :all: --no-build-isolation -d "$cache" openoa==3.2 \
-    || python3 -m pip download --quiet --no-deps --no-binary :all: -d "$cache" openoa==3.2
+  python3 -m pip download --quiet --no-deps --no-binary :all: -d "$cache" openoa==3.2
   tar -xzf "$cache/openoa-3.2.tar.gz" -C "$cache" openoa-3.2/examples/data/la_haute_borne.zip
   unzip -o -q "$cache/openoa-3.2/examples/data/la_haute_borne.zip" la-haute-borne-data-2014-2015.csv -d "$cache"
 fi
