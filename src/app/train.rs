@@ -242,7 +242,7 @@ fn fit(opts: &TrainOptions, turbine: &str, rows: &[store::WindowRow]) -> Result<
                 // Too little data is a verdict, not a failure: register it so the gates reject
                 // it with their reason, as binned does.
                 Err(NeuralError::TooFewWindows { n, min }) => Ok(Fitted {
-                    estimate: empty_estimate(turbine, n),
+                    estimate: VaneErrorEstimate::empty(turbine, Method::Neural.as_str(), n),
                     counts: prepared.counts,
                     quality: json!({ "error": format!("{n} windows, the neural estimator needs at least {min}") }),
                     artifact: Artifact::Files(vec![prep_file]),
@@ -250,25 +250,6 @@ fn fit(opts: &TrainOptions, turbine: &str, rows: &[store::WindowRow]) -> Result<
                 Err(e) => Err(TrainError::Neural(e)),
             }
         }
-    }
-}
-
-/// An estimate with no values, for a model that could not be fitted.
-fn empty_estimate(turbine: &str, n_windows: usize) -> VaneErrorEstimate {
-    VaneErrorEstimate {
-        turbine: turbine.to_string(),
-        method: Method::Neural.as_str().to_string(),
-        vane_error_deg: None,
-        ci95: None,
-        bins: Vec::new(),
-        gain: 0.0,
-        cos_exponent: None,
-        misalignment_deg: None,
-        energy_loss_pct: None,
-        north_offset_deg: None,
-        drift_events: Vec::new(),
-        model_version: 0,
-        n_windows,
     }
 }
 

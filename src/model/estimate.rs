@@ -58,3 +58,25 @@ pub struct VaneErrorEstimate {
     /// Windows the estimate used after filtering.
     pub n_windows: usize,
 }
+
+impl VaneErrorEstimate {
+    /// An estimate with no values yet (a model that could not be fitted, or a starting point
+    /// for an estimator to fill).
+    pub fn empty(turbine: &str, method: &str, n_windows: usize) -> Self {
+        Self {
+            turbine: turbine.to_string(),
+            method: method.to_string(),
+            vane_error_deg: None,
+            ci95: None,
+            bins: Vec::new(),
+            gain: 0.0,
+            cos_exponent: None,
+            misalignment_deg: None,
+            energy_loss_pct: None,
+            north_offset_deg: None,
+            drift_events: Vec::new(),
+            model_version: 0,
+            n_windows,
+        }
+    }
+}

@@ -63,29 +63,19 @@ mod tests {
     use crate::model::BinVaneError;
 
     fn est(n_windows: usize, bins: usize, ci: [f64; 2]) -> VaneErrorEstimate {
-        VaneErrorEstimate {
-            turbine: "T01".into(),
-            method: "binned".into(),
-            vane_error_deg: Some(3.0),
-            ci95: Some(ci),
-            bins: (3..=15)
-                .map(|ws| BinVaneError {
-                    ws: f64::from(ws),
-                    vane_error_deg: Some(3.0),
-                    ci95: None,
-                    extrapolated: !(4..4 + bins as u32).contains(&ws),
-                    n_windows: 10,
-                })
-                .collect(),
-            gain: 0.0,
-            cos_exponent: None,
-            misalignment_deg: None,
-            energy_loss_pct: None,
-            north_offset_deg: None,
-            drift_events: Vec::new(),
-            model_version: 0,
-            n_windows,
-        }
+        let mut e = VaneErrorEstimate::empty("T01", "binned", n_windows);
+        e.vane_error_deg = Some(3.0);
+        e.ci95 = Some(ci);
+        e.bins = (3..=15)
+            .map(|ws| BinVaneError {
+                ws: f64::from(ws),
+                vane_error_deg: Some(3.0),
+                ci95: None,
+                extrapolated: !(4..4 + bins as u32).contains(&ws),
+                n_windows: 10,
+            })
+            .collect();
+        e
     }
 
     #[test]
