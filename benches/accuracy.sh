@@ -10,16 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TURBINES="${TURBINES:-5}" DAYS="${DAYS:-365}" SEEDS="${SEEDS:-1 2 3}" PROFILE="${PROFILE:-realistic}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trueyaw/target-release}"
-cargo build --release --locked --quiet --bin trueyaw
-bin="$CARGO_TARGET_DIR/release/trueyaw"
-server="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/trueyaw}"
-server="${server%/*}"
-db="trueyaw_accuracy_$$"
-export DATABASE_URL="$server/$db"
-work="$(mktemp -d)"
-trap 'psql "$server/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1; rm -rf "$work"' EXIT
-"$bin" --log warn migrate
+source benches/scratch.sh accuracy
 clean=""; [ "$PROFILE" = clean ] && clean="--clean"
 for seed in $SEEDS; do
   farm="seed$seed"

@@ -15,16 +15,7 @@ if [ ! -f "$csv" ]; then
   tar -xzf "$cache/openoa-3.2.tar.gz" -C "$cache" openoa-3.2/examples/data/la_haute_borne.zip
   unzip -o -q "$cache/openoa-3.2/examples/data/la_haute_borne.zip" la-haute-borne-data-2014-2015.csv -d "$cache"
 fi
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trueyaw/target-release}"
-cargo build --release --locked --quiet --bin trueyaw
-bin="$CARGO_TARGET_DIR/release/trueyaw"
-server="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/trueyaw}"
-server="${server%/*}"
-db="trueyaw_lhb_$$"
-export DATABASE_URL="$server/$db"
-work="$(mktemp -d)"
-trap 'psql "$server/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1; rm -rf "$work"' EXIT
-"$bin" --log warn migrate
+source benches/scratch.sh lhb
 "$bin" --log warn import --format engie --farm lhb --create-turbines "$csv" | tail -n 12
 for method in binned neural; do
   echo "== $method"

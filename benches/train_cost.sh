@@ -7,16 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DAYS="${DAYS:-365}" SEED="${SEED:-3}"
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trueyaw/target-release}"
-cargo build --release --locked --quiet --bin trueyaw
-bin="$CARGO_TARGET_DIR/release/trueyaw"
-server="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/trueyaw}"
-server="${server%/*}"
-db="trueyaw_traincost_$$"
-export DATABASE_URL="$server/$db"
-work="$(mktemp -d)"
-trap 'psql "$server/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1; rm -rf "$work"' EXIT
-"$bin" --log warn migrate
+source benches/scratch.sh traincost
 "$bin" --log warn synth --turbines 1 --days "$DAYS" --seed "$SEED" --out "$work/s" >/dev/null
 "$bin" --log warn import --format generic --farm cost --create-turbines "$work/s/scada.csv" >/dev/null
 for method in neural binned; do
