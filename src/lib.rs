@@ -18,6 +18,7 @@
 //! - [`sim`]: the turbine simulator (physics, Modbus and OPC UA servers, ground truth) and the
 //!   synthetic-history generator behind `trueyaw synth`.
 //! - [`app`]: the commands the CLI runs (`migrate`, `simulate`, `poll`, `demo`, `import`, `synth`, ...).
+//! - [`opcua_pki`]: the OPC UA certificate-store location both the poller and the simulator use.
 //! - [`cli`] and [`telemetry`]: argument parsing and logging.
 
 pub mod app;
@@ -26,6 +27,7 @@ pub mod config;
 pub mod domain;
 pub mod ingest;
 pub mod model;
+pub mod opcua_pki;
 pub mod sim;
 pub mod store;
 pub mod telemetry;

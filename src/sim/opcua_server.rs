@@ -29,7 +29,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::{Signal, TurbineName};
-use crate::ingest::opcua::pki_dir;
+use crate::opcua_pki::pki_dir;
 use crate::sim::{Panels, TurbineOutputs};
 
 /// How often panel outputs are copied into the address space. Five times per second keeps a

@@ -23,10 +23,9 @@
 //!
 //! Security: sessions use security policy None and anonymous login, which is what turbine
 //! controllers on an isolated SCADA network commonly offer. async-opcua's certificate store
-//! lives under the system temp dir (see [`pki_dir`]); nothing else is written to disk.
+//! lives under the system temp dir (see [`crate::opcua_pki`]); nothing else is written to disk.
 
 mod decode;
-mod pki;
 mod session;
 
 use std::sync::Arc;
@@ -38,7 +37,6 @@ use opcua::types::{DataValue, NodeId, ReadValueId, TimestampsToReturn};
 use tokio::time::timeout;
 
 use self::decode::{Decoded, classify, decode};
-pub use self::pki::pki_dir;
 use self::session::{ConnectError, Connection, connect, session_config};
 use crate::config::{OpcUaSource, PollSettings};
 use crate::domain::{Quality, Reading, Signal};

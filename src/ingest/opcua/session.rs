@@ -16,7 +16,7 @@ use opcua::types::{EndpointDescription, MessageSecurityMode, StatusCode, UserTok
 use tokio::task::JoinHandle;
 
 use super::decode::session_url;
-use super::pki::pki_dir;
+use crate::opcua_pki::pki_dir;
 
 /// An open session and the task driving it.
 pub(super) struct Connection {
