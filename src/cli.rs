@@ -55,6 +55,58 @@ pub enum Command {
     Estimates(EstimatesArgs),
     /// Score the latest model of each method against a ground-truth file (table and JSON).
     Evaluate(EvaluateArgs),
+    /// Serve corrections: REST API, SCADA Modbus server, scheduled training (and the poller if configured).
+    Serve(ServeArgs),
+    /// Create, list or revoke API bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Farm config file (see config/demo-farm.toml; its `[serve]` section).
+    #[arg(long, short)]
+    pub config: PathBuf,
+    /// Root of the model artifact directories (overrides `serve.models_dir`).
+    #[arg(long)]
+    pub models_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret (shown once).
+    Create {
+        /// A name to recognise it by (unique), e.g. `scada-team` or `alice`.
+        #[arg(long)]
+        name: String,
+        /// viewer: read; operator: also activate models, queue training, revert write-back; admin: everything.
+        #[arg(long, value_enum)]
+        role: TokenRole,
+    },
+    /// List tokens (names, roles, prefixes; never secrets).
+    List,
+    /// Revoke a token by name.
+    Revoke {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenRole {
+    Viewer,
+    Operator,
+    Admin,
+}
+
+impl From<TokenRole> for crate::serve::auth::Role {
+    fn from(r: TokenRole) -> Self {
+        match r {
+            TokenRole::Viewer => Self::Viewer,
+            TokenRole::Operator => Self::Operator,
+            TokenRole::Admin => Self::Admin,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -266,4 +318,15 @@ pub struct EvaluateArgs {
     /// `both` prints the table then the JSON.
     #[arg(long, value_enum, default_value_t = crate::app::evaluate::EvalFormat::Both)]
     pub format: crate::app::evaluate::EvalFormat,
+}
+
+/// The training options `trueyaw train --farm <farm>` would use: the defaults for scheduled and
+/// API-requested training in `serve`.
+pub fn default_train_options(farm: &str) -> crate::app::train::TrainOptions {
+    #[derive(Parser)]
+    struct Defaults {
+        #[command(flatten)]
+        train: TrainArgs,
+    }
+    Defaults::parse_from(["train", "--farm", farm]).train.options()
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use trueyaw::app;
-use trueyaw::cli::{Cli, Command, SimulateArgs};
+use trueyaw::cli::{Cli, Command, SimulateArgs, TokenCommand};
 use trueyaw::config::{self, ConfigError};
 use trueyaw::sim::farm::{SimOptions, SimProfile};
 
@@ -71,6 +71,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Evaluate(args) => {
             usage_exits(app::evaluate::run(&url(), &args.truth, args.farm.as_deref(), args.format).await).map(drop)
         }
+        Command::Serve(args) => {
+            let farm = config::load(&args.config)?;
+            let database_url = cli.database_url.clone().unwrap_or_else(|| farm.database_url());
+            let models_dir = args.models_dir.unwrap_or_else(|| farm.serve.models_dir.clone());
+            let train = app::train::TrainOptions { models_dir, ..trueyaw::cli::default_train_options(&farm.farm.name) };
+            let opts = app::serve::ServeOptions { database_url, train };
+            app::serve::run(farm, opts, Default::default()).await
+        }
+        Command::Token(TokenCommand::Create { name, role }) => {
+            app::token::create(&url(), &name, role.into()).await.map(drop)
+        }
+        Command::Token(TokenCommand::List) => app::token::list(&url()).await,
+        Command::Token(TokenCommand::Revoke { name }) => app::token::revoke(&url(), &name).await,
     }
 }
 

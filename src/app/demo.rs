@@ -118,7 +118,7 @@ fn demo_config(sim: &SimHandle, opts: &DemoOptions) -> FarmConfig {
                     })
                 }
             };
-            TurbineConfig { name: name.clone(), source, interval_ms: 1000 }
+            TurbineConfig { name: name.clone(), source, interval_ms: 1000, scada_unit_id: (i + 1) as u8 }
         })
         .collect();
     FarmConfig {
@@ -129,6 +129,7 @@ fn demo_config(sim: &SimHandle, opts: &DemoOptions) -> FarmConfig {
         storage: StorageSettings { spool_dir: std::env::temp_dir().join("trueyaw-demo-spool"), ..Default::default() },
         // One-minute windows refreshed every 10 s, so windows appear within a short demo.
         windows: WindowSettings { length_min: 1, refresh_s: 10 },
+        serve: Default::default(),
         turbines,
     }
 }

@@ -7,8 +7,11 @@ pub mod evaluate;
 pub mod import;
 pub mod migrate;
 pub mod poll;
+pub mod scheduler;
+pub mod serve;
 pub mod simulate;
 pub mod synth;
+pub mod token;
 pub mod train;
 
 use tokio_util::sync::CancellationToken;

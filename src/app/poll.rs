@@ -9,7 +9,7 @@ use anyhow::Context;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{FarmConfig, SourceConfig};
+use crate::config::FarmConfig;
 use crate::ingest::health::HealthBoard;
 use crate::ingest::poller::{PollTarget, Poller};
 use crate::ingest::writer::{Writer, WriterMetricsSnapshot, WriterSettings};
@@ -31,12 +31,6 @@ pub struct PollSummary {
     pub turbines: Vec<crate::ingest::health::TurbineHealth>,
 }
 
-fn describe(source: &SourceConfig) -> String {
-    match source {
-        SourceConfig::Modbus(m) => format!("modbus://{}:{}/{}", m.host, m.port, m.unit_id),
-        SourceConfig::OpcUa(o) => format!("opcua:{}", o.endpoint),
-    }
-}
 
 impl PollService {
     /// Registers the farm and its turbines (idempotent), starts the writer (which replays any
@@ -46,7 +40,7 @@ impl PollService {
         let farm_id = store::upsert_farm(&pool, &config.farm.name).await.context("registering the farm")?;
         let mut targets = Vec::with_capacity(config.turbines.len());
         for t in &config.turbines {
-            let source = describe(&t.source);
+            let source = t.source.describe();
             let turbine_id = store::upsert_turbine(&pool, farm_id, t.name.as_str(), &source)
                 .await
                 .with_context(|| format!("registering turbine {}", t.name))?;
@@ -58,7 +52,7 @@ impl PollService {
             });
         }
         let health =
-            Arc::new(HealthBoard::new(targets.iter().map(|t| (t.turbine_id, t.name.clone(), describe(&t.source)))));
+            Arc::new(HealthBoard::new(targets.iter().map(|t| (t.turbine_id, t.name.clone(), t.source.describe()))));
         let settings = WriterSettings::from_config(&config.storage, &config.windows);
         let writer = Writer::start(pool.clone(), settings).await.context("starting the writer")?;
         let poller = Poller::start(targets, &config.poll, writer.sender(), health.clone());
@@ -68,6 +62,11 @@ impl PollService {
 
     pub fn health(&self) -> Arc<HealthBoard> {
         self.health.clone()
+    }
+
+    /// The writer's live counters (for `/metrics` when `serve` runs the poller).
+    pub fn writer_metrics_handle(&self) -> Arc<crate::ingest::writer::WriterMetrics> {
+        self.writer.metrics()
     }
 
     pub fn writer_metrics(&self) -> WriterMetricsSnapshot {
@@ -89,7 +88,7 @@ impl PollService {
     }
 }
 
-async fn save_health(pool: &PgPool, health: &HealthBoard) {
+pub(super) async fn save_health(pool: &PgPool, health: &HealthBoard) {
     let rows: Vec<store::HealthRow> = health
         .snapshot()
         .into_iter()

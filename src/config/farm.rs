@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::settings::{DatabaseSettings, FarmSection, PollSettings, StorageSettings, WindowSettings};
+use super::settings::{DatabaseSettings, FarmSection, PollSettings, ServeSettings, StorageSettings, WindowSettings};
 use super::{ConfigError, env};
 use crate::domain::{RegisterMap, Signal, TurbineName};
 
@@ -55,6 +55,9 @@ struct TurbineEntry {
     /// Overrides `[poll] interval_ms` for this turbine.
     #[serde(default)]
     interval_ms: Option<u64>,
+    /// Modbus unit id of this turbine on trueyaw's SCADA server (default: its position, 1-based).
+    #[serde(default)]
+    scada_unit_id: Option<u8>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -69,6 +72,8 @@ struct FarmFile {
     storage: StorageSettings,
     #[serde(default)]
     windows: WindowSettings,
+    #[serde(default)]
+    serve: ServeSettings,
     #[serde(default, rename = "turbine")]
     turbines: Vec<TurbineEntry>,
 }
@@ -96,12 +101,24 @@ pub enum SourceConfig {
     OpcUa(OpcUaSource),
 }
 
+impl SourceConfig {
+    /// Where the turbine is polled from, for people: `modbus://host:port/unit` or `opcua:endpoint`.
+    pub fn describe(&self) -> String {
+        match self {
+            SourceConfig::Modbus(m) => format!("modbus://{}:{}/{}", m.host, m.port, m.unit_id),
+            SourceConfig::OpcUa(o) => format!("opcua:{}", o.endpoint),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TurbineConfig {
     pub name: TurbineName,
     pub source: SourceConfig,
     /// Poll period for this turbine.
     pub interval_ms: u64,
+    /// Modbus unit id on trueyaw's SCADA server (1..=247, unique in the farm).
+    pub scada_unit_id: u8,
 }
 
 /// A checked farm configuration.
@@ -114,6 +131,7 @@ pub struct FarmConfig {
     pub poll: PollSettings,
     pub storage: StorageSettings,
     pub windows: WindowSettings,
+    pub serve: ServeSettings,
     pub turbines: Vec<TurbineConfig>,
 }
 
@@ -167,7 +185,23 @@ impl FarmConfig {
         if raw.database.max_connections == 0 {
             return Err("key `database.max_connections`: must be greater than 0".into());
         }
+        let sv = &raw.serve;
+        for (key, v) in [
+            ("serve.stale_after_s", sv.stale_after_s),
+            ("serve.latest_refresh_ms", sv.latest_refresh_ms),
+            ("serve.request_timeout_s", sv.request_timeout_s),
+            ("serve.max_batch_readings", sv.max_batch_readings as u64),
+            ("serve.max_body_bytes", sv.max_body_bytes as u64),
+        ] {
+            if v == 0 {
+                return Err(format!("key `{key}`: must be greater than 0"));
+            }
+        }
+        if !(sv.low_confidence_ci95_width_deg.is_finite() && sv.low_confidence_ci95_width_deg > 0.0) {
+            return Err("key `serve.low_confidence_ci95_width_deg`: must be a positive number of degrees".into());
+        }
         let mut names = HashSet::new();
+        let mut units = HashSet::new();
         let mut turbines = Vec::with_capacity(raw.turbines.len());
         for (i, t) in raw.turbines.into_iter().enumerate() {
             let key = format!("turbine[{i}]");
@@ -214,7 +248,21 @@ impl FarmConfig {
             if interval_ms == 0 {
                 return Err(format!("key `{key}.interval_ms`: must be greater than 0"));
             }
-            turbines.push(TurbineConfig { name: t.name, source, interval_ms });
+            let scada_unit_id = match t.scada_unit_id {
+                Some(u) => u,
+                None => u8::try_from(i + 1).map_err(|_| {
+                    format!("key `{key}.scada_unit_id`: more than 247 turbines; give unit ids explicitly")
+                })?,
+            };
+            if !(1..=247).contains(&scada_unit_id) {
+                return Err(format!("key `{key}.scada_unit_id`: {scada_unit_id} is not a Modbus unit id (1..=247)"));
+            }
+            if !units.insert(scada_unit_id) {
+                return Err(format!(
+                    "key `{key}.scada_unit_id`: unit {scada_unit_id} is already used by another turbine"
+                ));
+            }
+            turbines.push(TurbineConfig { name: t.name, source, interval_ms, scada_unit_id });
         }
         let mut storage = raw.storage;
         if storage.spool_dir.is_relative() {
@@ -227,6 +275,7 @@ impl FarmConfig {
             poll: raw.poll,
             storage,
             windows: raw.windows,
+            serve: raw.serve,
             turbines,
         })
     }

@@ -7,7 +7,7 @@ mod farm;
 mod settings;
 
 pub use farm::{FarmConfig, ModbusSource, OpcUaSource, SourceConfig, TurbineConfig};
-pub use settings::{DatabaseSettings, FarmSection, PollSettings, StorageSettings, WindowSettings};
+pub use settings::{DatabaseSettings, FarmSection, PollSettings, ServeSettings, StorageSettings, WindowSettings};
 
 use std::path::Path;
 

@@ -1,6 +1,7 @@
 //! The farm-wide settings sections of the farm file (`[farm]`, `[database]`, `[poll]`,
 //! `[storage]`, `[windows]`), each with its documented defaults.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -113,6 +114,60 @@ impl Default for WindowSettings {
     }
 }
 
+/// `trueyaw serve`: the REST API, the SCADA Modbus server, scheduled learning.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeSettings {
+    /// Address of the REST API and dashboard.
+    #[serde(default = "defaults::api_addr")]
+    pub api_addr: SocketAddr,
+    /// Address of the SCADA Modbus TCP server farm controllers poll.
+    #[serde(default = "defaults::scada_addr")]
+    pub scada_addr: SocketAddr,
+    /// Run the SCADA Modbus server.
+    #[serde(default = "defaults::yes")]
+    pub scada_enabled: bool,
+    /// Also poll the farm's turbines in this process (instead of a separate `trueyaw poll`).
+    #[serde(default)]
+    pub run_poller: bool,
+    /// Let requests without a token read (GET) everything; state changes still need a token.
+    #[serde(default)]
+    pub open_read: bool,
+    /// A turbine whose newest usable reading is older than this is served as stale, seconds.
+    #[serde(default = "defaults::stale_after_s")]
+    pub stale_after_s: u64,
+    /// A served offset whose 95 % interval is wider than this is flagged low confidence, degrees.
+    #[serde(default = "defaults::low_confidence_ci95_width_deg")]
+    pub low_confidence_ci95_width_deg: f64,
+    /// How often the newest reading of each turbine is fetched for the correction cache, ms.
+    #[serde(default = "defaults::latest_refresh_ms")]
+    pub latest_refresh_ms: u64,
+    /// Most readings one `POST .../correct` may carry.
+    #[serde(default = "defaults::max_batch_readings")]
+    pub max_batch_readings: usize,
+    /// Largest request body, bytes.
+    #[serde(default = "defaults::max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// Longest a request may take before it is answered 503, seconds.
+    #[serde(default = "defaults::request_timeout_s")]
+    pub request_timeout_s: u64,
+    /// Root of trained model artifacts (relative to the working directory, like `trueyaw train`).
+    #[serde(default = "defaults::models_dir")]
+    pub models_dir: PathBuf,
+    /// Retrain each turbine when its newest model is older than this, hours (0: only on demand).
+    #[serde(default = "defaults::retrain_every_h")]
+    pub retrain_every_h: u64,
+    /// Run queued jobs (training) in this process. Several processes may share the queue.
+    #[serde(default = "defaults::yes")]
+    pub run_jobs: bool,
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        toml::Table::new().try_into().expect("serve defaults")
+    }
+}
+
 mod defaults {
     use std::path::PathBuf;
     pub fn max_connections() -> u32 {
@@ -153,5 +208,38 @@ mod defaults {
     }
     pub fn window_refresh_s() -> u64 {
         60
+    }
+    pub fn api_addr() -> std::net::SocketAddr {
+        ([127, 0, 0, 1], 8080).into()
+    }
+    pub fn scada_addr() -> std::net::SocketAddr {
+        ([127, 0, 0, 1], 5020).into()
+    }
+    pub fn yes() -> bool {
+        true
+    }
+    pub fn stale_after_s() -> u64 {
+        60
+    }
+    pub fn low_confidence_ci95_width_deg() -> f64 {
+        2.0
+    }
+    pub fn latest_refresh_ms() -> u64 {
+        1000
+    }
+    pub fn max_batch_readings() -> usize {
+        10_000
+    }
+    pub fn max_body_bytes() -> usize {
+        8 * 1024 * 1024
+    }
+    pub fn request_timeout_s() -> u64 {
+        30
+    }
+    pub fn models_dir() -> PathBuf {
+        PathBuf::from("models")
+    }
+    pub fn retrain_every_h() -> u64 {
+        168
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The vane error in one 1 m/s wind-speed bin.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BinVaneError {
     /// Bin centre, m/s.
     pub ws: f64,
@@ -22,7 +22,7 @@ pub struct BinVaneError {
 }
 
 /// A detected step or ramp in the vane calibration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DriftEvent {
     pub time: DateTime<Utc>,
     /// Change of e at `time`, degrees (new minus old).
@@ -31,7 +31,7 @@ pub struct DriftEvent {
 }
 
 /// One turbine's estimate. Angles in degrees.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VaneErrorEstimate {
     pub turbine: String,
     /// `neural` or `binned`.

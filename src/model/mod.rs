@@ -1,9 +1,11 @@
 //! Vane-error estimation from operating data: data preparation ([`prep`]) and the baseline
-//! per-bin power-peak estimator ([`binned`], NREL OpenOA's StaticYawMisalignment method).
+//! per-bin power-peak estimator ([`binned`], NREL OpenOA's StaticYawMisalignment method), and
+//! the serving-side evaluator of a registered model ([`correction`]).
 //! Pure functions on in-memory windows; loading them from the store is the caller's job.
 //! Uses `domain` and `store` types only, never `ingest`, `sim` or `app`.
 
 pub mod binned;
+pub mod correction;
 mod cosfit;
 pub mod estimate;
 pub mod neural;
@@ -13,6 +15,7 @@ mod stats;
 mod testdata;
 
 pub use binned::{BinEstimate, BinnedConfig, BinnedEstimate, CosExponent, SkipReason, estimate_binned};
+pub use correction::{Corrected, CorrectionError, CorrectionModel, OperatingPoint, VaneErrorAt};
 pub use estimate::{BinVaneError, DriftEvent, VaneErrorEstimate};
 pub use prep::{
     FilterCounts, OperatingWindow, PrepConfig, Prepared, WindowError, prepare, prepare_rows, windows_from_rows,

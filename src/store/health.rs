@@ -8,7 +8,7 @@ use super::StoreError;
 
 /// The poll health of one turbine. Counters are totals since the turbine was first polled;
 /// the poller loads them at startup ([`load_health`]) and keeps counting from there.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct HealthRow {
     pub turbine_id: i32,
     /// When the last poll was sent.

@@ -8,25 +8,33 @@
 //! - [`health`]: per-turbine poll health.
 //! - [`imports`]: windows imported from SCADA exports (staging COPY + upsert).
 //! - [`models`]: the registry of trained vane-error models (versions, active model, reasons).
+//! - [`tokens`] and [`audit`]: API bearer tokens (hashed) and the audit log of state changes.
+//! - [`jobs`]: background jobs (training) claimed with `FOR UPDATE SKIP LOCKED`.
+//! - [`yaw_offset_writes`]: the audit trail of the yaw-offset write-back.
 //!
 //! Every function returns [`StoreError`], whose [`StoreError::is_connection`] tells an
 //! unreachable database (retry later) from a refused request (do not retry as is).
 
+pub mod audit;
 mod copy;
 mod error;
 pub mod farms;
 pub mod health;
 pub mod imports;
+pub mod jobs;
 pub mod models;
 mod partitions;
 pub mod pool;
 pub mod readings;
+pub mod tokens;
 pub mod windows;
+pub mod yaw_offset_writes;
 
 pub use error::StoreError;
 pub use farms::{TurbineRow, list_turbines, upsert_farm, upsert_turbine};
 pub use health::{HealthRow, load_health, upsert_health};
 pub use imports::{ImportCounts, ImportWindow, find_farm, write_import_windows};
+pub use jobs::JobRow;
 pub use models::{
     ModelRow, NewModel, TurbineRef, active_models, insert_model, list_models, list_turbine_refs, lock_next_version,
 };

@@ -143,3 +143,65 @@ pub async fn list_turbine_refs(pool: &PgPool, farm_id: Option<i32>) -> Result<Ve
     .fetch_all(pool)
     .await?)
 }
+
+/// The active model of turbine `turbine_id`, if it has one.
+pub async fn active_model(pool: &PgPool, turbine_id: i32) -> Result<Option<ModelRow>, StoreError> {
+    let sql = format!("{SELECT} WHERE m.turbine_id = $1 AND m.active");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(turbine_id).fetch_optional(pool).await?)
+}
+
+/// Every model of turbine `turbine_id`, newest version first.
+pub async fn turbine_models(pool: &PgPool, turbine_id: i32) -> Result<Vec<ModelRow>, StoreError> {
+    let sql = format!("{SELECT} WHERE m.turbine_id = $1 ORDER BY m.version DESC");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(turbine_id).fetch_all(pool).await?)
+}
+
+/// Why a version could not be activated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActivateRefusal {
+    NoSuchVersion,
+    /// The version failed its quality gates; the reason it was rejected.
+    Rejected(String),
+}
+
+/// Makes `version` the turbine's active model (an operator's activate or roll back), marking the
+/// active one superseded, in the caller's transaction. Rejected models cannot be activated: the
+/// gate that refused them still holds. Returns the version that was active before, if any.
+pub async fn activate_version(
+    conn: &mut PgConnection,
+    turbine_id: i32,
+    version: i32,
+) -> Result<Result<Option<i32>, ActivateRefusal>, StoreError> {
+    lock_next_version(conn, turbine_id).await?; // serialises with trainings of this turbine
+    let target: Option<(String, Option<String>)> =
+        sqlx::query_as("SELECT status, reason FROM models WHERE turbine_id = $1 AND version = $2")
+            .bind(turbine_id)
+            .bind(version)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match target {
+        None => return Ok(Err(ActivateRefusal::NoSuchVersion)),
+        Some((status, reason)) if status == STATUS_REJECTED => {
+            return Ok(Err(ActivateRefusal::Rejected(reason.unwrap_or_default())));
+        }
+        Some(_) => {}
+    }
+    let before: Option<i32> = sqlx::query_scalar("SELECT version FROM models WHERE turbine_id = $1 AND active")
+        .bind(turbine_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if before != Some(version) {
+        sqlx::query("UPDATE models SET active = false, status = $2 WHERE turbine_id = $1 AND active")
+            .bind(turbine_id)
+            .bind(STATUS_SUPERSEDED)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("UPDATE models SET active = true, status = $3 WHERE turbine_id = $1 AND version = $2")
+            .bind(turbine_id)
+            .bind(version)
+            .bind(STATUS_ACTIVE)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(Ok(before))
+}

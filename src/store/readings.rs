@@ -115,3 +115,45 @@ pub async fn count_readings(pool: &PgPool, turbine_id: i32) -> Result<i64, Store
         .await?;
     Ok(n)
 }
+
+/// The newest reading of each turbine of farm `farm_id` that carries a wind speed and a vane
+/// angle, looking back no further than `since` (so an offline turbine costs one bounded index
+/// scan, not a walk through its whole history). Turbines without one are left out.
+pub async fn latest_usable(pool: &PgPool, farm_id: i32, since: DateTime<Utc>) -> Result<Vec<Reading>, StoreError> {
+    let cols = READING_COLUMNS.split(',').map(|c| format!("r.{}", c.trim())).collect::<Vec<_>>().join(", ");
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {cols} FROM turbines t CROSS JOIN LATERAL (
+             SELECT * FROM readings x
+             WHERE x.turbine_id = t.id AND x.time >= $2
+               AND x.wind_speed_ms IS NOT NULL AND x.vane_deg IS NOT NULL
+             ORDER BY x.time DESC LIMIT 1) r
+         WHERE t.farm_id = $1"
+    )))
+    .bind(farm_id)
+    .bind(since)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.iter().map(reading_from_row).collect::<Result<_, _>>()?)
+}
+
+/// Up to `limit` readings of one turbine with `after < time < to`, oldest first: one page of a
+/// cursor walk (the next page starts after the last time returned).
+pub async fn readings_page(
+    pool: &PgPool,
+    turbine_id: i32,
+    after: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Reading>, StoreError> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT {READING_COLUMNS} FROM readings
+         WHERE turbine_id = $1 AND time > $2 AND time < $3 ORDER BY time LIMIT $4"
+    )))
+    .bind(turbine_id)
+    .bind(after)
+    .bind(to)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.iter().map(reading_from_row).collect::<Result<_, _>>()?)
+}

@@ -12,7 +12,7 @@ use crate::domain::Quality;
 
 /// One stored window; see `migrations/0006_create_windows.sql` for the meaning of each column.
 /// Angles in degrees, speeds in m/s, power in kW.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct WindowRow {
     pub turbine_id: i32,
     pub length_s: i32,
@@ -207,6 +207,30 @@ pub async fn windows_between(
     .fetch_all(pool)
     .await?;
     Ok(rows)
+}
+
+/// Up to `limit` windows of one turbine and length with `after < window_start < to`, oldest
+/// first: one page of a cursor walk.
+pub async fn windows_page(
+    pool: &PgPool,
+    turbine_id: i32,
+    length_s: i32,
+    after: DateTime<Utc>,
+    to: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<WindowRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT * FROM windows
+         WHERE turbine_id = $1 AND length_s = $2 AND window_start > $3 AND window_start < $4
+         ORDER BY window_start LIMIT $5",
+    )
+    .bind(turbine_id)
+    .bind(length_s)
+    .bind(after)
+    .bind(to)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
 }
 
 #[cfg(test)]

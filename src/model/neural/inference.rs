@@ -82,6 +82,11 @@ impl NeuralFit {
         &self.config
     }
 
+    /// The normalisation and the member networks, for `compiled`.
+    pub(super) fn parts(&self) -> (&Normalizer, &[VaneNet]) {
+        (&self.meta.norm, &self.members)
+    }
+
     /// How each member's training ended.
     pub fn reports(&self) -> Vec<TrainReport> {
         self.meta.members.iter().map(|m| m.report).collect()
@@ -243,7 +248,7 @@ fn scalar(t: Tensor<1>) -> f64 {
 
 /// Mean over members and `mean ± t(0.975, M − 1) · sd`; a single member gives a zero-width
 /// interval (no spread to measure).
-fn mean_ci(v: &[f64]) -> (f64, [f64; 2]) {
+pub(super) fn mean_ci(v: &[f64]) -> (f64, [f64; 2]) {
     let m = v.len() as f64;
     let mean = v.iter().sum::<f64>() / m;
     if v.len() < 2 {

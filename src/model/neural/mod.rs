@@ -68,6 +68,7 @@
 //! three seeds each: static +4 → 4.03-4.22, static −3 → −3.04 to −3.11, sloped e → bin RMSE
 //! 0.18-0.26 deg (binned on the same data: 0.24-0.70 deg); 8-12 s per turbine-year on 2 cores.
 
+mod compiled;
 mod data;
 mod inference;
 mod network;
@@ -75,6 +76,7 @@ mod training;
 
 use burn::prelude::*;
 
+pub use compiled::{ArtifactError, CompiledEnsemble};
 pub use inference::NeuralFit;
 pub use training::TrainReport;
 

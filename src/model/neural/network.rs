@@ -149,6 +149,12 @@ impl VaneNet {
         self.bias.forward(state).mul_scalar(DEG_PER_UNIT).square().mean()
     }
 
+    /// The layers of f_θ (hidden 1, hidden 2, output) and the static offset (units of
+    /// [`DEG_PER_UNIT`], shape `[1]`), for tensor-free evaluation (`compiled`).
+    pub(super) fn vane_error_layers(&self) -> ([&Linear; 3], Tensor<1>) {
+        ([&self.bias.hidden1, &self.bias.hidden2, &self.bias.output], self.offset.val())
+    }
+
     /// e without drift (block 0 state): `f_θ(state) + offset`, degrees.
     ///
     /// # Shapes

@@ -45,6 +45,7 @@ pub fn farm(name: &str, sources: Vec<SourceConfig>, spool_dir: &Path) -> FarmCon
             spool_max_mib: 64,
         },
         windows: WindowSettings { length_min: 1, refresh_s: 1 },
+        serve: Default::default(),
         turbines: sources
             .into_iter()
             .enumerate()
@@ -52,6 +53,7 @@ pub fn farm(name: &str, sources: Vec<SourceConfig>, spool_dir: &Path) -> FarmCon
                 name: TurbineName::numbered(i + 1),
                 source,
                 interval_ms: poll.interval_ms,
+                scada_unit_id: (i + 1) as u8,
             })
             .collect(),
         poll,

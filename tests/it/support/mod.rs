@@ -4,3 +4,4 @@ pub mod db;
 pub mod fake_device;
 pub mod farm;
 pub mod proxy;
+pub mod serve;

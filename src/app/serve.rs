@@ -1,0 +1,66 @@
+//! `trueyaw serve`: the API, the SCADA server and the scheduler in one process, and the poller
+//! too when `serve.run_poller` is on. Stops on Ctrl-C or SIGTERM, flushing the poller's readings.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use super::poll::{PollService, connect_and_migrate};
+use super::scheduler::{self, SchedulerOptions};
+use crate::config::FarmConfig;
+use crate::serve::Server;
+use crate::serve::state::IngestView;
+
+/// Options of `trueyaw serve` beyond the config file.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub database_url: String,
+    /// Training settings for scheduled and requested jobs.
+    pub train: super::train::TrainOptions,
+}
+
+/// Runs everything until a signal (or `stop`, for callers that embed it).
+pub async fn run(config: FarmConfig, opts: ServeOptions, stop: CancellationToken) -> anyhow::Result<()> {
+    super::stop_on_signal(stop.clone());
+    let pool = connect_and_migrate(&opts.database_url, config.database.max_connections, &stop).await?;
+    let poll = if config.serve.run_poller { Some(PollService::start(&config, pool.clone()).await?) } else { None };
+    let ingest = poll.as_ref().map(|p| IngestView { health: p.health(), writer: p.writer_metrics_handle() });
+    let server = Server::build(&config, pool.clone(), ingest).await?;
+    println!("trueyaw serving farm {}", config.farm.name);
+    println!("  API         http://{}/api/v1  (docs: /api/v1/docs, spec: /api/v1/openapi.json)", server.api_addr());
+    if let Some(a) = server.scada_addr() {
+        println!("  SCADA       modbus tcp://{a}  (input registers 0-6, one unit id per turbine)");
+    }
+    let farm_id = server.state().farm_id;
+    let mut tasks = tokio::task::JoinSet::new();
+    if config.serve.run_jobs {
+        let retrain = config.serve.retrain_every_h;
+        let sched = SchedulerOptions {
+            farm_id,
+            worker: scheduler::default_worker(),
+            retrain_every: (retrain > 0).then(|| Duration::from_secs(retrain * 3600)),
+            poll_every: Duration::from_secs(5),
+            lease: Duration::from_secs(3600),
+            train: super::train::TrainOptions { farm: config.farm.name.clone(), ..opts.train.clone() },
+            database_url: opts.database_url.clone(),
+        };
+        tasks.spawn(scheduler::run(pool.clone(), sched, stop.clone()));
+    }
+    if let Some(p) = &poll {
+        let (p_health, stop2, pool2) = (p.health(), stop.clone(), pool.clone());
+        tasks.spawn(async move {
+            loop {
+                tokio::select! { _ = stop2.cancelled() => return, _ = tokio::time::sleep(Duration::from_secs(10)) => {} }
+                super::poll::save_health(&pool2, &p_health).await;
+            }
+        });
+    }
+    let served = server.run(stop.clone()).await;
+    stop.cancel();
+    while tasks.join_next().await.is_some() {}
+    if let Some(p) = poll {
+        p.stop().await.context("stopping the poller")?;
+    }
+    served
+}

@@ -1,0 +1,79 @@
+//! Request extractors: the caller's role (bearer token) and query/JSON bodies whose errors come
+//! out as [`Problem`](super::error::Problem) responses instead of axum's plain-text rejections.
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+use crate::serve::auth::{Caller, Role};
+use crate::serve::state::AppState;
+
+/// A query string parsed into `T`, or a 400 naming the parameter.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct Query<T>(pub T);
+
+/// A JSON body parsed into `T`, or a 400/422 naming the field.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct JsonBody<T>(pub T);
+
+/// The bearer token's caller, if a valid one was presented.
+async fn bearer(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
+    let Some(value) = parts.headers.get(AUTHORIZATION) else { return Ok(None) };
+    let secret = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(ApiError::BadRequest { detail: "Authorization must be `Bearer <token>`".into(), field: None })?;
+    match state.tokens.verify(secret).await? {
+        Some(c) => Ok(Some(c)),
+        None => Err(ApiError::Unauthorized),
+    }
+}
+
+/// A caller allowed to read: any valid token, or anyone when `serve.open_read` is on.
+pub struct Viewer(pub Caller);
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match bearer(parts, state).await? {
+            Some(c) => Ok(Viewer(c)),
+            None if state.settings.open_read => Ok(Viewer(Caller { actor: "anonymous".into(), role: Role::Viewer })),
+            None => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+/// A caller allowed to change state: an operator or admin token, always.
+pub struct Operator(pub Caller);
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = bearer(parts, state).await?.ok_or(ApiError::Unauthorized)?;
+        if caller.role < Role::Operator {
+            return Err(ApiError::Forbidden(format!(
+                "{} is a {} token; this needs operator or admin",
+                caller.actor,
+                caller.role.as_str()
+            )));
+        }
+        Ok(Operator(caller))
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for Viewer {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, ApiError> {
+        Ok(bearer(parts, state).await?.map(Viewer))
+    }
+}
+
+/// Path parameters parsed into `T`, or a 400 naming the segment.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct Path<T>(pub T);

@@ -1,0 +1,144 @@
+//! `trueyaw serve` assembled: registers the farm's turbines, loads the active models, binds the
+//! API and SCADA listeners (so tests can bind port 0 and read the ports back), and runs the
+//! servers and the cache-refreshing tasks until stopped.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use super::auth::TokenVerifier;
+use super::latest::LatestReadings;
+use super::live::{LiveStatus, live};
+use super::model_cache::ModelCache;
+use super::scada::{ScadaServer, ScadaSource, ScadaStatus, ScadaValues};
+use super::state::{AppState, Directory, IngestView, StateInner, TurbineInfo};
+use crate::config::FarmConfig;
+use crate::store;
+
+/// A bound, not yet running, server.
+pub struct Server {
+    state: AppState,
+    api: TcpListener,
+    scada: Option<ScadaServer>,
+}
+
+impl Server {
+    /// Registers the farm and turbines (idempotent), loads the active models and binds the
+    /// listeners of `config.serve`. The database must be migrated.
+    pub async fn build(config: &FarmConfig, pool: PgPool, ingest: Option<IngestView>) -> anyhow::Result<Self> {
+        let farm_id = store::upsert_farm(&pool, &config.farm.name).await.context("registering the farm")?;
+        let mut turbines = Vec::with_capacity(config.turbines.len());
+        for t in &config.turbines {
+            let source = t.source.describe();
+            let id = store::upsert_turbine(&pool, farm_id, t.name.as_str(), &source)
+                .await
+                .with_context(|| format!("registering turbine {}", t.name))?;
+            turbines.push(TurbineInfo { id, name: t.name.to_string(), source, scada_unit_id: t.scada_unit_id });
+        }
+        let settings = config.serve.clone();
+        let base = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let models = Arc::new(ModelCache::new(pool.clone(), farm_id, turbines.iter().map(|t| t.id), base));
+        models.reload_all().await.context("loading the active models")?;
+        let latest = Arc::new(LatestReadings::default());
+        if let Err(e) = latest.refresh(&pool, farm_id).await {
+            tracing::warn!(error = %e, "first read of the latest readings failed; retrying in the background");
+        }
+        let state = AppState(Arc::new(StateInner {
+            tokens: TokenVerifier::new(pool.clone()),
+            pool,
+            farm: config.farm.name.clone(),
+            farm_id,
+            turbines: Directory::new(turbines),
+            models,
+            latest,
+            ingest,
+            scada_requests: Default::default(),
+            started: Instant::now(),
+            settings,
+        }));
+        super::metrics::handle();
+        let api = TcpListener::bind(state.settings.api_addr)
+            .await
+            .with_context(|| format!("binding the API to {} (serve.api_addr)", state.settings.api_addr))?;
+        let scada = if state.settings.scada_enabled {
+            let source: Arc<dyn ScadaSource> = Arc::new(ScadaBridge(state.clone()));
+            let s = ScadaServer::bind(state.settings.scada_addr, source).await.with_context(|| {
+                format!("binding the SCADA server to {} (serve.scada_addr)", state.settings.scada_addr)
+            })?;
+            let _ = state.scada_requests.set(s.requests_served());
+            Some(s)
+        } else {
+            None
+        };
+        Ok(Self { state, api, scada })
+    }
+
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api.local_addr().expect("bound listener has an address")
+    }
+
+    pub fn scada_addr(&self) -> Option<SocketAddr> {
+        self.scada.as_ref().map(ScadaServer::local_addr)
+    }
+
+    pub fn state(&self) -> AppState {
+        self.state.clone()
+    }
+
+    /// Serves until `stop`, then lets in-flight requests finish.
+    pub async fn run(self, stop: CancellationToken) -> anyhow::Result<()> {
+        let state = self.state;
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(state.models.clone().listen(stop.clone()));
+        let period = Duration::from_millis(state.settings.latest_refresh_ms);
+        tasks.spawn(state.latest.clone().run(state.pool.clone(), state.farm_id, period, stop.clone()));
+        if let Some(scada) = self.scada {
+            let stop = stop.clone();
+            tasks.spawn(async move {
+                if let Err(e) = scada.run(stop).await {
+                    tracing::error!(error = %e, "SCADA server stopped");
+                }
+            });
+        }
+        tracing::info!(api = %self.api.local_addr()?, farm = %state.farm, "serving");
+        let app = super::api::app(state.clone());
+        let shutdown = stop.clone();
+        axum::serve(self.api, app)
+            .with_graceful_shutdown(async move { shutdown.cancelled().await })
+            .await
+            .context("HTTP server failed")?;
+        stop.cancel();
+        while tasks.join_next().await.is_some() {}
+        Ok(())
+    }
+}
+
+/// The SCADA server's view of the live corrections.
+struct ScadaBridge(AppState);
+
+impl ScadaSource for ScadaBridge {
+    fn values(&self, unit_id: u8) -> Option<ScadaValues> {
+        let t = self.0.turbines.by_unit(unit_id)?;
+        let l = live(&self.0, t.id);
+        Some(ScadaValues {
+            corrected_relative_deg: l.corrected.map(|c| c.corrected_relative_deg),
+            corrected_absolute_deg: l.corrected.and_then(|c| c.corrected_absolute_deg),
+            yaw_offset_deg: l.corrected.map(|c| c.yaw_offset_deg),
+            ci95_half_width_deg: l.corrected.map(|c| (c.ci95[1] - c.ci95[0]) / 2.0),
+            model_version: l.model_version,
+            reading_age_s: l.reading_age_s,
+            status: match l.status {
+                LiveStatus::Ok => ScadaStatus::Ok,
+                LiveStatus::Stale => ScadaStatus::Stale,
+                LiveStatus::NoModel => ScadaStatus::NoModel,
+                LiveStatus::LowConfidence => ScadaStatus::LowConfidence,
+            },
+        })
+    }
+}

@@ -1,0 +1,92 @@
+//! The one application state every handler and the SCADA server share: cheap to clone (an
+//! `Arc`), holding the pool, the settings, the turbine directory and the in-memory caches.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use sqlx::PgPool;
+
+use super::auth::TokenVerifier;
+use super::latest::LatestReadings;
+use super::model_cache::ModelCache;
+use crate::config::ServeSettings;
+use crate::ingest::health::HealthBoard;
+use crate::ingest::writer::WriterMetrics;
+
+/// A turbine of the served farm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurbineInfo {
+    pub id: i32,
+    pub name: String,
+    /// Where it is polled from, e.g. `modbus://10.0.0.5:502/1`.
+    pub source: String,
+    /// Its unit id on the SCADA Modbus server.
+    pub scada_unit_id: u8,
+}
+
+/// The farm's turbines by name, id and SCADA unit.
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    turbines: Vec<TurbineInfo>,
+    by_name: HashMap<String, usize>,
+    by_id: HashMap<i32, usize>,
+    by_unit: HashMap<u8, usize>,
+}
+
+impl Directory {
+    pub fn new(turbines: Vec<TurbineInfo>) -> Self {
+        let index = |f: &dyn Fn(&TurbineInfo) -> String| {
+            turbines.iter().enumerate().map(|(i, t)| (f(t), i)).collect::<HashMap<_, _>>()
+        };
+        let by_name = index(&|t| t.name.clone());
+        let by_id = turbines.iter().enumerate().map(|(i, t)| (t.id, i)).collect();
+        let by_unit = turbines.iter().enumerate().map(|(i, t)| (t.scada_unit_id, i)).collect();
+        Self { turbines, by_name, by_id, by_unit }
+    }
+    pub fn all(&self) -> &[TurbineInfo] {
+        &self.turbines
+    }
+    pub fn by_name(&self, name: &str) -> Option<&TurbineInfo> {
+        self.by_name.get(name).map(|&i| &self.turbines[i])
+    }
+    pub fn by_id(&self, id: i32) -> Option<&TurbineInfo> {
+        self.by_id.get(&id).map(|&i| &self.turbines[i])
+    }
+    pub fn by_unit(&self, unit: u8) -> Option<&TurbineInfo> {
+        self.by_unit.get(&unit).map(|&i| &self.turbines[i])
+    }
+}
+
+/// Counters of an in-process poller, when `serve.run_poller` is on (for `/metrics`).
+#[derive(Clone)]
+pub struct IngestView {
+    pub health: Arc<HealthBoard>,
+    pub writer: Arc<WriterMetrics>,
+}
+
+/// Shared state; clone freely.
+#[derive(Clone)]
+pub struct AppState(pub Arc<StateInner>);
+
+pub struct StateInner {
+    pub pool: PgPool,
+    pub farm: String,
+    pub farm_id: i32,
+    pub settings: ServeSettings,
+    pub turbines: Directory,
+    pub models: Arc<ModelCache>,
+    pub latest: Arc<LatestReadings>,
+    pub tokens: TokenVerifier,
+    pub ingest: Option<IngestView>,
+    /// Requests answered by the SCADA server, once it is bound.
+    pub scada_requests: std::sync::OnceLock<Arc<std::sync::atomic::AtomicU64>>,
+    pub started: Instant,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = StateInner;
+    fn deref(&self) -> &StateInner {
+        &self.0
+    }
+}
