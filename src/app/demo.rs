@@ -130,6 +130,7 @@ fn demo_config(sim: &SimHandle, opts: &DemoOptions) -> FarmConfig {
         // One-minute windows refreshed every 10 s, so windows appear within a short demo.
         windows: WindowSettings { length_min: 1, refresh_s: 10 },
         serve: Default::default(),
+        writeback: Default::default(),
         turbines,
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::settings::{DatabaseSettings, FarmSection, PollSettings, ServeSettings, StorageSettings, WindowSettings};
+use super::writeback::WriteBackSettings;
 use super::{ConfigError, env};
 use crate::domain::{RegisterMap, Signal, TurbineName};
 
@@ -74,6 +75,8 @@ struct FarmFile {
     windows: WindowSettings,
     #[serde(default)]
     serve: ServeSettings,
+    #[serde(default)]
+    writeback: WriteBackSettings,
     #[serde(default, rename = "turbine")]
     turbines: Vec<TurbineEntry>,
 }
@@ -132,6 +135,8 @@ pub struct FarmConfig {
     pub storage: StorageSettings,
     pub windows: WindowSettings,
     pub serve: ServeSettings,
+    /// Guarded write-back of yaw offsets (dry-run unless a turbine is enabled).
+    pub writeback: WriteBackSettings,
     pub turbines: Vec<TurbineConfig>,
 }
 
@@ -192,6 +197,8 @@ impl FarmConfig {
             ("serve.request_timeout_s", sv.request_timeout_s),
             ("serve.max_batch_readings", sv.max_batch_readings as u64),
             ("serve.max_body_bytes", sv.max_body_bytes as u64),
+            ("serve.drift_recent_h", sv.drift_recent_h),
+            ("serve.drift_baseline_days", sv.drift_baseline_days),
         ] {
             if v == 0 {
                 return Err(format!("key `{key}`: must be greater than 0"));
@@ -200,6 +207,13 @@ impl FarmConfig {
         if !(sv.low_confidence_ci95_width_deg.is_finite() && sv.low_confidence_ci95_width_deg > 0.0) {
             return Err("key `serve.low_confidence_ci95_width_deg`: must be a positive number of degrees".into());
         }
+        if !(sv.drift_threshold_deg.is_finite() && sv.drift_threshold_deg > 0.0) {
+            return Err("key `serve.drift_threshold_deg`: must be a positive number of degrees".into());
+        }
+        raw.writeback.validate().map_err(|e| match e.split_once(": ") {
+            Some((key, msg)) => format!("key `{key}`: {msg}"),
+            None => e,
+        })?;
         let mut names = HashSet::new();
         let mut units = HashSet::new();
         let mut turbines = Vec::with_capacity(raw.turbines.len());
@@ -264,6 +278,11 @@ impl FarmConfig {
             }
             turbines.push(TurbineConfig { name: t.name, source, interval_ms, scada_unit_id });
         }
+        for (i, name) in raw.writeback.enabled_turbines.iter().enumerate() {
+            if !turbines.iter().any(|t| t.name.as_str() == name) {
+                return Err(format!("key `writeback.enabled_turbines[{i}]`: {name} is not a turbine of this farm"));
+            }
+        }
         let mut storage = raw.storage;
         if storage.spool_dir.is_relative() {
             storage.spool_dir = base.join(&storage.spool_dir);
@@ -276,6 +295,7 @@ impl FarmConfig {
             storage,
             windows: raw.windows,
             serve: raw.serve,
+            writeback: raw.writeback,
             turbines,
         })
     }

@@ -5,8 +5,10 @@
 mod env;
 mod farm;
 mod settings;
+mod writeback;
 
 pub use farm::{FarmConfig, ModbusSource, OpcUaSource, SourceConfig, TurbineConfig};
+pub use writeback::WriteBackSettings;
 pub use settings::{DatabaseSettings, FarmSection, PollSettings, ServeSettings, StorageSettings, WindowSettings};
 
 use std::path::Path;

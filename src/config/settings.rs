@@ -160,6 +160,18 @@ pub struct ServeSettings {
     /// Run queued jobs (training) in this process. Several processes may share the queue.
     #[serde(default = "defaults::yes")]
     pub run_jobs: bool,
+    /// How often the drift watch compares recent windows with the baseline, seconds (0: off).
+    #[serde(default = "defaults::drift_watch_every_s")]
+    pub drift_watch_every_s: u64,
+    /// The recent span a shift must hold through to raise a drift alert, hours.
+    #[serde(default = "defaults::drift_recent_h")]
+    pub drift_recent_h: u64,
+    /// The baseline before the recent span, days.
+    #[serde(default = "defaults::drift_baseline_days")]
+    pub drift_baseline_days: u64,
+    /// Smallest shift of nacelle + vane against the farm consensus that raises an alert, degrees.
+    #[serde(default = "defaults::drift_threshold_deg")]
+    pub drift_threshold_deg: f64,
 }
 
 impl Default for ServeSettings {
@@ -241,5 +253,17 @@ mod defaults {
     }
     pub fn retrain_every_h() -> u64 {
         168
+    }
+    pub fn drift_watch_every_s() -> u64 {
+        600
+    }
+    pub fn drift_recent_h() -> u64 {
+        12
+    }
+    pub fn drift_baseline_days() -> u64 {
+        7
+    }
+    pub fn drift_threshold_deg() -> f64 {
+        2.0
     }
 }

@@ -5,6 +5,7 @@
 //! Uses `domain` and `store` types only, never `ingest`, `sim` or `app`.
 
 pub mod binned;
+pub mod consensus;
 pub mod correction;
 mod cosfit;
 pub mod estimate;

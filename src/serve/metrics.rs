@@ -63,6 +63,8 @@ pub fn render(state: &StateInner) -> String {
             gauge!("trueyaw_model_age_seconds", "turbine" => t.name.clone()).set(age);
             gauge!("trueyaw_model_version", "turbine" => t.name.clone()).set(f64::from(m.version));
         }
+        let drift = state.drift_open.load().get(&t.id).copied();
+        gauge!("trueyaw_drift_alert_open", "turbine" => t.name.clone()).set(if drift.is_some() { 1.0 } else { 0.0 });
         if let Some(r) = state.latest.get(t.id) {
             let age = (now - r.time).num_milliseconds() as f64 / 1000.0;
             gauge!("trueyaw_reading_age_seconds", "turbine" => t.name.clone()).set(age);

@@ -18,7 +18,8 @@ use super::live::{LiveStatus, live};
 use super::model_cache::ModelCache;
 use super::scada::{ScadaServer, ScadaSource, ScadaStatus, ScadaValues};
 use super::state::{AppState, Directory, IngestView, StateInner, TurbineInfo};
-use crate::config::FarmConfig;
+use super::writeback::{WriteBack, WriteBackTurbine};
+use crate::config::{FarmConfig, SourceConfig};
 use crate::store;
 
 /// A bound, not yet running, server.
@@ -49,6 +50,20 @@ impl Server {
         if let Err(e) = latest.refresh(&pool, farm_id).await {
             tracing::warn!(error = %e, "first read of the latest readings failed; retrying in the background");
         }
+        let wb_turbines: Vec<WriteBackTurbine> = config
+            .turbines
+            .iter()
+            .zip(&turbines)
+            .filter_map(|(c, t)| match &c.source {
+                SourceConfig::Modbus(m) => {
+                    Some(WriteBackTurbine { name: c.name.clone(), turbine_id: t.id, modbus: m.clone() })
+                }
+                SourceConfig::OpcUa(_) => None, // no command register over OPC UA yet
+            })
+            .collect();
+        let writeback = WriteBack::new(pool.clone(), config.writeback.clone(), wb_turbines)
+            .map(Arc::new)
+            .context("setting up write-back ([writeback] section)")?;
         let state = AppState(Arc::new(StateInner {
             tokens: TokenVerifier::new(pool.clone()),
             pool,
@@ -59,6 +74,9 @@ impl Server {
             latest,
             ingest,
             scada_requests: Default::default(),
+            drift_open: Default::default(),
+            writeback: Some(writeback),
+            window_length_s: config.windows.length_min as i32 * 60,
             started: Instant::now(),
             settings,
         }));
@@ -98,6 +116,10 @@ impl Server {
         tasks.spawn(state.models.clone().listen(stop.clone()));
         let period = Duration::from_millis(state.settings.latest_refresh_ms);
         tasks.spawn(state.latest.clone().run(state.pool.clone(), state.farm_id, period, stop.clone()));
+        tasks.spawn(super::drift_watch::run(state.clone(), stop.clone()));
+        if let Some(wb) = state.writeback.clone() {
+            tasks.spawn(super::writeback::schedule::run(wb, state.clone(), stop.clone()));
+        }
         if let Some(scada) = self.scada {
             let stop = stop.clone();
             tasks.spawn(async move {

@@ -81,6 +81,12 @@ pub struct StateInner {
     pub ingest: Option<IngestView>,
     /// Requests answered by the SCADA server, once it is bound.
     pub scada_requests: std::sync::OnceLock<Arc<std::sync::atomic::AtomicU64>>,
+    /// Open drift alerts by turbine id (their shift, degrees), as the drift watch last saw them.
+    pub drift_open: arc_swap::ArcSwap<HashMap<i32, f64>>,
+    /// Guarded write-back of yaw offsets to the Modbus turbines.
+    pub writeback: Option<Arc<crate::serve::writeback::WriteBack>>,
+    /// Window length the drift watch reads, seconds (the poller's `windows.length_min`).
+    pub window_length_s: i32,
     pub started: Instant,
 }
 

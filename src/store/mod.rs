@@ -9,6 +9,7 @@
 //! - [`imports`]: windows imported from SCADA exports (staging COPY + upsert).
 //! - [`models`]: the registry of trained vane-error models (versions, active model, reasons).
 //! - [`tokens`] and [`audit`]: API bearer tokens (hashed) and the audit log of state changes.
+//! - [`drift_alerts`]: live drift alerts of the drift watch.
 //! - [`jobs`]: background jobs (training) claimed with `FOR UPDATE SKIP LOCKED`.
 //! - [`yaw_offset_writes`]: the audit trail of the yaw-offset write-back.
 //!
@@ -17,6 +18,7 @@
 
 pub mod audit;
 mod copy;
+pub mod drift_alerts;
 mod error;
 pub mod farms;
 pub mod health;

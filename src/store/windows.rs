@@ -233,6 +233,44 @@ pub async fn windows_page(
     .await?)
 }
 
+/// The direction-relevant means of one operating window (for the farm consensus).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct DirectionRow {
+    pub turbine_id: i32,
+    pub window_start: DateTime<Utc>,
+    pub nacelle_deg_mean: f64,
+    pub vane_deg_mean: f64,
+    pub wind_speed_ms_mean: f64,
+}
+
+/// Operating windows (wind speed at least `min_ws_ms`, power above zero, nacelle and vane
+/// means present) of every turbine of farm `farm_id`, of one length, with
+/// `from <= window_start < to`, by time then turbine.
+pub async fn farm_direction_windows(
+    pool: &PgPool,
+    farm_id: i32,
+    length_s: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    min_ws_ms: f64,
+) -> Result<Vec<DirectionRow>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT w.turbine_id, w.window_start, w.nacelle_deg_mean, w.vane_deg_mean, w.wind_speed_ms_mean
+         FROM windows w JOIN turbines t ON t.id = w.turbine_id
+         WHERE t.farm_id = $1 AND w.length_s = $2 AND w.window_start >= $3 AND w.window_start < $4
+           AND w.nacelle_deg_mean IS NOT NULL AND w.vane_deg_mean IS NOT NULL
+           AND w.wind_speed_ms_mean >= $5 AND w.power_kw_mean > 0
+         ORDER BY w.window_start, w.turbine_id",
+    )
+    .bind(farm_id)
+    .bind(length_s)
+    .bind(from)
+    .bind(to)
+    .bind(min_ws_ms)
+    .fetch_all(pool)
+    .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

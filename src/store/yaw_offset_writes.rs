@@ -64,7 +64,7 @@ pub struct NewYawOffsetWrite {
 }
 
 /// A stored row.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct YawOffsetWriteRow {
     pub id: i64,
     pub turbine_id: i32,

@@ -13,12 +13,14 @@ use super::extract::{Path, Viewer};
 use super::turbines::find;
 use crate::model::{DriftEvent, VaneErrorEstimate};
 use crate::serve::state::AppState;
+use crate::store::{self, drift_alerts::DriftAlertRow};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/estimates", get(farm_estimates))
         .route("/turbines/{turbine}/estimate", get(turbine_estimate))
         .route("/turbines/{turbine}/drift-events", get(drift_events))
+        .route("/drift-alerts", get(open_alerts))
 }
 
 /// Every turbine's active estimate (turbines without an active model are left out).
@@ -63,12 +65,15 @@ pub async fn turbine_estimate(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DriftEvents {
     pub turbine: String,
-    pub model_version: i32,
+    /// Version of the active model (None without one).
+    pub model_version: Option<i32>,
     /// Steps the active model found in its training data.
     pub drift_events: Vec<DriftEvent>,
+    /// Live alerts of the drift watch (shifts since the model was trained), newest first.
+    pub alerts: Vec<DriftAlertRow>,
 }
 
-/// Drift events the active model found.
+/// Drift events the active model found and the drift watch's live alerts.
 #[utoipa::path(get, path = "/api/v1/turbines/{turbine}/drift-events", tag = "estimates",
     params(("turbine" = String, Path, description = "Turbine name")),
     responses((status = 200, body = DriftEvents), (status = 404, body = super::error::Problem)),
@@ -78,6 +83,40 @@ pub async fn drift_events(
     _: Viewer,
     Path(name): Path<String>,
 ) -> Result<Json<DriftEvents>, ApiError> {
-    let e = active_estimate(&state, &name)?;
-    Ok(Json(DriftEvents { turbine: e.turbine, model_version: e.model_version, drift_events: e.drift_events }))
+    let t = find(&state, &name)?;
+    let model = state.models.get(t.id);
+    let alerts = store::drift_alerts::list(&state.pool, Some(t.id), 100).await?;
+    Ok(Json(DriftEvents {
+        turbine: t.name.clone(),
+        model_version: model.as_ref().map(|m| m.version),
+        drift_events: model.map(|m| m.estimate.drift_events.clone()).unwrap_or_default(),
+        alerts,
+    }))
+}
+
+/// Open drift alerts of the farm.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OpenAlerts {
+    pub farm: String,
+    pub alerts: Vec<TurbineAlert>,
+}
+
+/// An open alert with its turbine's name.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TurbineAlert {
+    pub turbine: String,
+    #[serde(flatten)]
+    pub alert: DriftAlertRow,
+}
+
+/// The farm's open drift alerts.
+#[utoipa::path(get, path = "/api/v1/drift-alerts", tag = "estimates",
+    responses((status = 200, body = OpenAlerts)), security(("bearer" = [])))]
+pub async fn open_alerts(State(state): State<AppState>, _: Viewer) -> Result<Json<OpenAlerts>, ApiError> {
+    let rows = store::drift_alerts::open_alerts(&state.pool, state.farm_id).await?;
+    let alerts = rows
+        .into_iter()
+        .filter_map(|a| state.turbines.by_id(a.turbine_id).map(|t| TurbineAlert { turbine: t.name.clone(), alert: a }))
+        .collect();
+    Ok(Json(OpenAlerts { farm: state.farm.clone(), alerts }))
 }

@@ -11,6 +11,7 @@ mod extract;
 pub mod models;
 pub mod system;
 pub mod turbines;
+pub mod writeback;
 
 use std::time::Duration;
 
@@ -37,8 +38,9 @@ use super::state::AppState;
         turbines::list, turbines::detail,
         data::readings, data::windows,
         correction::correction, correction::correct,
-        estimates::farm_estimates, estimates::turbine_estimate, estimates::drift_events,
+        estimates::farm_estimates, estimates::turbine_estimate, estimates::drift_events, estimates::open_alerts,
         models::list_versions, models::activate, models::train, models::job,
+        writeback::status, writeback::revert,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -48,6 +50,7 @@ use super::state::AppState;
         (name = "corrections", description = "Yaw offsets and corrected wind direction"),
         (name = "estimates", description = "Learned vane errors and drift events"),
         (name = "models", description = "Model versions, activation, training jobs"),
+        (name = "writeback", description = "Guarded yaw-offset write-back to the controllers"),
     )
 )]
 pub struct ApiDoc;
@@ -70,7 +73,8 @@ pub fn app(state: AppState) -> Router {
         .merge(data::router())
         .merge(correction::router())
         .merge(estimates::router())
-        .merge(models::router());
+        .merge(models::router())
+        .merge(writeback::router());
     Router::new()
         .merge(system::router())
         .nest("/api/v1", v1)

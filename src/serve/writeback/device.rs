@@ -249,7 +249,7 @@ impl DeviceSession<'_> {
     async fn call(&mut self, action: &str, request: Request<'_>) -> Result<Response, DeviceError> {
         let d = self.device;
         if self.ctx.is_none() {
-            self.ctx = Some(self.connect().await.map_err(|c| d.fail(action, c))?);
+            self.ctx = Some(Self::connect(self.device).await.map_err(|c| d.fail(action, c))?);
         }
         let ctx = self.ctx.as_mut().expect("connected above");
         match timeout(d.timeout, ctx.call(request)).await {
@@ -266,8 +266,9 @@ impl DeviceSession<'_> {
         }
     }
 
-    async fn connect(&self) -> Result<Context, Cause> {
-        let d = self.device;
+    /// Opens a connection. Takes the device, not the session, so the future stays `Send` (the
+    /// session holds a `Context`, which is not `Sync`).
+    async fn connect(d: &CommandDevice) -> Result<Context, Cause> {
         let addr: SocketAddr = match timeout(d.timeout, lookup_host(d.addr())).await {
             Ok(Ok(mut addrs)) => addrs.next().ok_or_else(|| Cause::Connect("host resolves to no address".into()))?,
             Ok(Err(e)) => return Err(Cause::Connect(format!("cannot resolve host: {e}"))),

@@ -27,7 +27,8 @@
 mod audit;
 pub mod device;
 pub mod policy;
-pub mod settings;
+pub mod schedule;
+mod verify;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -39,12 +40,13 @@ use sqlx::PgPool;
 pub use audit::HOLD_REPEAT;
 pub use device::{CommandDevice, DeviceError};
 pub use policy::{Decision, DeviceState, HoldReason, PolicyInput, Target, decide};
-pub use settings::WriteBackSettings;
+pub use crate::config::WriteBackSettings;
 
 use crate::config::ModbusSource;
 use crate::domain::TurbineName;
 use crate::store::StoreError;
 use crate::store::yaw_offset_writes::{self as rows, NewYawOffsetWrite, WriteMode};
+use verify::{WriteOutcome, write_verified};
 
 /// The actor recorded for rounds of the write-back loop.
 pub const STEP_ACTOR: &str = "writeback";
@@ -292,41 +294,5 @@ impl WriteBack {
 
     fn entry(&self, turbine: &TurbineName) -> Result<&Entry, WriteBackError> {
         self.turbines.get(turbine).ok_or_else(|| WriteBackError::UnknownTurbine(turbine.to_string()))
-    }
-}
-
-/// What a write and its read-back came to.
-enum WriteOutcome {
-    Verified(DeviceState),
-    /// `after` is the read-back when there was one.
-    Failed {
-        after: Option<DeviceState>,
-        cause: String,
-    },
-}
-
-/// Writes `wanted`, reads it back once (no retries: a failure waits for the next round) and
-/// compares within one raw count.
-async fn write_verified(
-    device: &CommandDevice,
-    session: &mut device::DeviceSession<'_>,
-    wanted: DeviceState,
-) -> WriteOutcome {
-    let written = session.write(wanted).await;
-    let read_back = session.read().await;
-    match (written, read_back) {
-        (Ok(()), Ok(after)) if device.verifies(&wanted, &after) => WriteOutcome::Verified(after),
-        (Ok(()), Ok(after)) => WriteOutcome::Failed {
-            after: Some(after),
-            cause: format!(
-                "read-back mismatch: wrote offset {:+.2} deg enable {}, read {:+.2} deg enable {}",
-                wanted.yaw_offset_deg,
-                u8::from(wanted.correction_enable),
-                after.yaw_offset_deg,
-                u8::from(after.correction_enable)
-            ),
-        },
-        (Ok(()), Err(e)) => WriteOutcome::Failed { after: None, cause: format!("written but not read back: {e}") },
-        (Err(e), after) => WriteOutcome::Failed { after: after.ok(), cause: e.to_string() },
     }
 }

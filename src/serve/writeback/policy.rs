@@ -31,7 +31,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use super::settings::WriteBackSettings;
+use crate::config::WriteBackSettings;
 use crate::model::estimate::VaneErrorEstimate;
 
 /// The yaw offset an active model asks for.
@@ -167,7 +167,9 @@ pub fn decide(input: &PolicyInput<'_>) -> Decision {
         return hold(HoldReason::InvalidTarget(why));
     }
     let width = target.ci95_width_deg();
-    if !(width < s.max_ci95_width_deg) {
+    // Written so that a NaN limit (settings not validated) fails closed.
+    let narrow_enough = width < s.max_ci95_width_deg;
+    if !narrow_enough {
         return hold(HoldReason::IntervalTooWide { width_deg: width, max_deg: s.max_ci95_width_deg });
     }
     let res = input.resolution_deg.abs();

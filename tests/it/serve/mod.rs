@@ -5,4 +5,7 @@ mod api_auth;
 mod api_correction;
 mod api_data;
 mod api_models;
+mod api_writeback;
+mod drift_watch;
 mod scada_live;
+mod scheduler;

@@ -46,6 +46,7 @@ pub fn farm(name: &str, sources: Vec<SourceConfig>, spool_dir: &Path) -> FarmCon
         },
         windows: WindowSettings { length_min: 1, refresh_s: 1 },
         serve: Default::default(),
+        writeback: Default::default(),
         turbines: sources
             .into_iter()
             .enumerate()

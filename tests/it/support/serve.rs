@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tokio_util::sync::CancellationToken;
+use trueyaw::config::FarmConfig;
 use trueyaw::domain::{Quality, Reading};
 use trueyaw::model::{BinVaneError, VaneErrorEstimate};
 use trueyaw::serve::Server;
@@ -37,17 +38,24 @@ pub fn test_e(ws: f64) -> f64 {
 }
 
 impl Served {
-    /// Starts a server; `open_read` opens GETs without a token.
+    /// Starts a server for T01 and T02; `open_read` opens GETs without a token.
     pub async fn start(open_read: bool) -> Served {
+        Self::start_farm(2, open_read, |_| {}).await
+    }
+
+    /// Starts a server for `turbines` turbines, letting `tune` adjust the config first.
+    pub async fn start_farm(turbines: u16, open_read: bool, tune: impl FnOnce(&mut FarmConfig)) -> Served {
         let db = TestDb::migrated().await;
         let dir = tempfile::tempdir().unwrap();
-        let mut config = farm("wf", vec![modbus(1, 1), modbus(2, 1)], dir.path());
+        let mut config = farm("wf", (1..=turbines).map(|p| modbus(p, 1)).collect(), dir.path());
         config.serve.api_addr = "127.0.0.1:0".parse().unwrap();
         config.serve.scada_addr = "127.0.0.1:0".parse().unwrap();
         config.serve.latest_refresh_ms = 100;
         config.serve.stale_after_s = 120;
         config.serve.open_read = open_read;
         config.serve.max_batch_readings = 100;
+        config.serve.drift_watch_every_s = 0; // tests call the watch themselves
+        tune(&mut config);
         let server = Server::build(&config, db.pool.clone(), None).await.expect("server builds");
         let (api, scada, state) = (server.api_addr(), server.scada_addr().expect("scada on"), server.state());
         let stop = CancellationToken::new();

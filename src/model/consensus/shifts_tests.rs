@@ -1,0 +1,112 @@
+//! Direction shifts on synthetic farms: a step in the last 12 hours is sustained, a 2-hour
+//! transient is not, unaffected turbines are not, and the errors.
+
+use super::testfarm::{PER_DAY, Step, TestFarm};
+use super::{ConsensusConfig, ConsensusError, direction_shifts};
+
+const DAYS: usize = 7;
+const RECENT: usize = DAYS * PER_DAY - 72; // the last 12 h
+
+/// Ten farms: the stepped turbine is sustained in every one, its interval covers the step in
+/// most, no other turbine is ever sustained.
+#[test]
+fn a_vane_step_in_the_last_12_hours_is_a_sustained_shift_and_the_others_are_not() {
+    let mut covered = 0;
+    for seed in 0..10 {
+        let mut farm = TestFarm::five(DAYS);
+        farm.steps.push(Step { turbine: 2, from: RECENT, to: usize::MAX, delta_deg: 2.5, north: false });
+        let shifts =
+            direction_shifts(&farm.windows(20 + seed), TestFarm::time(RECENT), &ConsensusConfig::default()).unwrap();
+        assert_eq!(shifts.len(), 5);
+        for s in &shifts {
+            // Outlier trimming may drop a few windows, never many.
+            assert!((66..=72).contains(&s.n_recent) && s.n_baseline > RECENT - 30, "{s:?}");
+            if s.turbine_id == 3 {
+                assert!(s.sustained && (s.shift_deg - 2.5).abs() < 1.0, "seed {seed}: {s:?}");
+                assert_eq!(s.recent_to, TestFarm::time(DAYS * PER_DAY - 1));
+                covered += usize::from(s.ci95[0] <= 2.5 && 2.5 <= s.ci95[1]);
+            } else {
+                assert!(!s.sustained, "seed {seed}: {s:?}");
+            }
+        }
+    }
+    assert!(covered >= 8, "the step is inside {covered} of 10 intervals");
+}
+
+#[test]
+fn a_two_hour_transient_is_not_sustained() {
+    let mut farm = TestFarm::five(DAYS);
+    // +8 degrees for 2 hours in the middle of the recent 12 hours: the mean shift is about 1.3.
+    farm.steps.push(Step { turbine: 0, from: RECENT + 30, to: RECENT + 42, delta_deg: 8.0, north: false });
+    let shifts = direction_shifts(&farm.windows(12), TestFarm::time(RECENT), &ConsensusConfig::default()).unwrap();
+    let s = shifts.iter().find(|s| s.turbine_id == 1).unwrap();
+    assert!(s.shift_deg > 0.5, "the transient should show in the mean: {s:?}");
+    assert!(!s.sustained, "{s:?}");
+    assert!(shifts.iter().all(|s| !s.sustained), "{shifts:?}");
+}
+
+#[test]
+fn a_north_offset_change_near_north_is_a_shift_too() {
+    let mut farm = TestFarm::five(DAYS);
+    farm.start_dir_deg = 0.5;
+    farm.walk_deg = 0.3;
+    farm.steps.push(Step { turbine: 4, from: RECENT, to: usize::MAX, delta_deg: -3.0, north: true });
+    let windows = farm.windows(13);
+    assert!(windows.iter().any(|w| w.nacelle_deg > 350.0) && windows.iter().any(|w| w.nacelle_deg < 10.0));
+    let shifts = direction_shifts(&windows, TestFarm::time(RECENT), &ConsensusConfig::default()).unwrap();
+    let s = shifts.iter().find(|s| s.turbine_id == 5).unwrap();
+    assert!(s.sustained && (s.shift_deg + 3.0).abs() < 0.6, "{s:?}");
+    assert_eq!(shifts.iter().filter(|s| s.sustained).count(), 1, "{shifts:?}");
+}
+
+#[test]
+fn two_turbines_or_no_baseline_is_an_error() {
+    let farm = TestFarm::five(2);
+    let windows = farm.windows(14);
+    let two: Vec<_> = windows.iter().copied().filter(|w| w.turbine_id >= 4).collect();
+    let err = direction_shifts(&two, TestFarm::time(100), &ConsensusConfig::default()).unwrap_err();
+    assert!(matches!(err, ConsensusError::TooFewTurbines { found: 2, .. }), "{err}");
+    let err = direction_shifts(&windows, TestFarm::start(), &ConsensusConfig::default()).unwrap_err();
+    assert!(matches!(err, ConsensusError::NoBaseline { .. }), "{err}");
+}
+
+#[test]
+#[ignore]
+fn scratch_debug() {
+    for seed in [27u64, 119] {
+        let mut farm = TestFarm::five(DAYS);
+        farm.steps.push(Step { turbine: 2, from: RECENT, to: usize::MAX, delta_deg: 2.5, north: false });
+        let w = farm.windows(seed);
+        for split in [RECENT - 144, RECENT - 72, RECENT, RECENT + 36] {
+            let shifts = direction_shifts(&w, TestFarm::time(split), &ConsensusConfig::default()).unwrap();
+            let o: Vec<String> = shifts.iter().map(|s| format!("{:.2}", s.shift_deg)).collect();
+            eprintln!("seed {seed} split {split}: {o:?}");
+        }
+        // raw pairwise: T3 - mean of others, recent vs baseline
+        let n = 5;
+        let mut diffs = vec![Vec::new(); 2];
+        for k in 0..DAYS * PER_DAY {
+            let row = &w[k * n..(k + 1) * n];
+            let s: Vec<f64> = row.iter().map(|x| x.nacelle_deg + x.vane_deg).collect();
+            let others = (s[0] + s[1] + s[3] + s[4]) / 4.0;
+            let d = crate::domain::wrap180(s[2] - others);
+            diffs[usize::from(k >= RECENT)].push(d);
+        }
+        let m = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+        eprintln!("raw mean-of-others shift {:.2}", m(&diffs[1]) - m(&diffs[0]));
+        for j in 0..5 {
+            let mut d = vec![Vec::new(); 2];
+            for k in 0..DAYS * PER_DAY {
+                let row = &w[k * n..(k + 1) * n];
+                let x = crate::domain::wrap180(row[2].nacelle_deg + row[2].vane_deg - row[j].nacelle_deg - row[j].vane_deg);
+                d[usize::from(k >= RECENT)].push(x);
+            }
+            eprintln!("  T3 - T{}: {:.2}", j + 1, m(&d[1]) - m(&d[0]));
+            if j == 0 {
+                let all: Vec<f64> = d[0].iter().chain(&d[1]).copied().collect();
+                let means: Vec<String> = all.chunks(36).map(|c| format!("{:.1}", c.iter().sum::<f64>() / c.len() as f64)).collect();
+                eprintln!("6h means: {}", means.join(" "));
+            }
+        }
+    }
+}
