@@ -60,6 +60,29 @@ pub enum Command {
     /// Create, list or revoke API bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Yaw-offset write-back: show a turbine's command registers, or revert it to offset 0.
+    #[command(subcommand)]
+    Writeback(WritebackCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WritebackCommand {
+    /// Read a turbine's yaw-offset command registers and its recent write-back decisions.
+    Status {
+        /// Farm config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long)]
+        turbine: String,
+    },
+    /// Write offset 0 and correction off to a turbine, verified and audited.
+    Revert {
+        /// Farm config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long)]
+        turbine: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use trueyaw::app;
-use trueyaw::cli::{Cli, Command, SimulateArgs, TokenCommand};
+use trueyaw::cli::{Cli, Command, SimulateArgs, TokenCommand, WritebackCommand};
 use trueyaw::config::{self, ConfigError};
 use trueyaw::sim::farm::{SimOptions, SimProfile};
 
@@ -84,6 +84,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(TokenCommand::List) => app::token::list(&url()).await,
         Command::Token(TokenCommand::Revoke { name }) => app::token::revoke(&url(), &name).await,
+        Command::Writeback(WritebackCommand::Status { config, turbine }) => {
+            app::writeback::status(&config::load(&config)?, cli.database_url.as_deref(), &turbine).await
+        }
+        Command::Writeback(WritebackCommand::Revert { config, turbine }) => {
+            app::writeback::revert(&config::load(&config)?, cli.database_url.as_deref(), &turbine).await
+        }
     }
 }
 

@@ -13,6 +13,7 @@ pub mod simulate;
 pub mod synth;
 pub mod token;
 pub mod train;
+pub mod writeback;
 
 use tokio_util::sync::CancellationToken;
 

@@ -126,8 +126,8 @@ fn holds_throughout(
 /// not pull the others' recent consensus (with five turbines a 2.5 degree step would otherwise
 /// move the others by about half a degree). Each turbine's change is its median recent
 /// deviation minus its baseline alignment; the changes are re-centred on their median across
-/// turbines, which anchors the recent span to the baseline through the turbines that did not
-/// move. Two rounds settle it.
+/// turbines ([`robust_centre`]), which anchors the recent span to the baseline through the
+/// turbines that did not move. Three rounds settle it.
 fn recent_alignment(grid: &Grid, base: &[f64], split: usize, min_turbines: usize) -> Vec<f64> {
     let n = grid.n_turbines();
     let mut recent = base.to_vec();
@@ -141,10 +141,22 @@ fn recent_alignment(grid: &Grid, base: &[f64], split: usize, min_turbines: usize
                 circular_median_deg(&mut col).map_or(0.0, |m| wrap180(m - base[i]))
             })
             .collect();
-        let mut sorted = change.clone();
-        let centre = median_in_place(&mut sorted).unwrap_or(0.0);
+        let centre = robust_centre(&change);
         change.iter_mut().for_each(|c| *c -= centre);
         recent = base.iter().zip(&change).map(|(b, c)| b + c).collect();
     }
     recent
+}
+
+/// Mean of the values near their median (within 2.5 scaled MADs, at least 0.5 degrees): the
+/// median alone would be biased by a shifted turbine (it picks an upper-middle value of the
+/// rest), the mean alone would follow it.
+fn robust_centre(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    let Some(med) = median_in_place(&mut v) else { return 0.0 };
+    v.iter_mut().for_each(|x| *x = (*x - med).abs());
+    let mad = median_in_place(&mut v).unwrap_or(0.0);
+    let limit = (2.5 * 1.4826 * mad).max(0.5);
+    let near: Vec<f64> = values.iter().copied().filter(|x| (x - med).abs() <= limit).collect();
+    near.iter().sum::<f64>() / near.len() as f64
 }

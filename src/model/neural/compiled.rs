@@ -30,9 +30,9 @@ use super::{NeuralConfig, NeuralFit};
 /// gained nothing in agreement with Burn (itself f32).
 type Real = f32;
 
-/// Widest f_θ hidden layer and largest ensemble evaluated with stack scratch space (the
-/// default model is 8 wide with 5 members); bigger ones use a heap buffer per call.
-const STACK_HIDDEN: usize = 32;
+/// Hidden units (members × width) and members evaluated with stack scratch space (the default
+/// model has 5 × 8); bigger ensembles use heap buffers per call.
+const STACK_UNITS: usize = 64;
 const STACK_MEMBERS: usize = 32;
 
 /// Normalised inputs are clamped to ± this: far outside any training envelope tanh has long
@@ -57,14 +57,16 @@ impl ArtifactError {
 
 /// A trained ensemble reduced to what evaluating e needs: the input normalisation and, per
 /// member, the f_θ weights with offset and current drift folded into the output bias.
-/// Layouts are flat over members: member m's block starts at `m · block_len`.
+/// Hidden units of all members sit side by side (unit `m·H + j` is member m's unit j), so each
+/// layer's tanh runs over M·H independent lanes: evaluated member by member the same
+/// arithmetic took 3x longer (latency-bound tanh chains; measured 415 vs 135 ns/point).
 #[derive(Debug, Clone)]
 pub struct CompiledEnsemble {
     norm: Normalizer,
     /// Hidden width H of f_θ.
     hidden: usize,
     members: usize,
-    /// Layer 1, input-major per member: `w1[m·3H + i·H + j]`, input i to hidden j.
+    /// Layer 1, input-major: `w1[i·MH + m·H + j]`, input i to member m's hidden unit j.
     w1: Vec<Real>,
     /// `[M·H]`.
     b1: Vec<Real>,
@@ -134,6 +136,7 @@ impl CompiledEnsemble {
             w3: Vec::with_capacity(members * hidden),
             b3: Vec::with_capacity(members),
         };
+        let mut w1_by_input: [Vec<Real>; 3] = Default::default();
         for (m, net) in nets.iter().enumerate() {
             let ([l1, l2, l3], offset) = net.vane_error_layers();
             let (w1, b1) = linear(l1, [3, hidden]).map_err(|e| (m, format!("f_θ layer 1: {e}")))?;
@@ -147,13 +150,14 @@ impl CompiledEnsemble {
             if !(finite(&w1) && finite(&b1) && finite(&w2) && finite(&b2) && finite(&w3) && b3.is_finite()) {
                 return Err((m, "non-finite weights".into()));
             }
-            out.w1.extend(w1);
+            w1_by_input.iter_mut().zip(w1.chunks_exact(hidden)).for_each(|(to, row)| to.extend(row));
             out.b1.extend(b1);
             out.w2.extend(w2);
             out.b2.extend(b2);
             out.w3.extend(w3.iter().map(|w| w * DEG_PER_UNIT as Real));
             out.b3.push(b3);
         }
+        out.w1 = w1_by_input.concat();
         Ok(out)
     }
 
@@ -168,38 +172,33 @@ impl CompiledEnsemble {
     /// inputs give finite output (huge ones saturate); NaN inputs give NaN.
     pub fn vane_error_deg(&self, ws: f64, rotor_rpm: Option<f64>, pitch_deg: Option<f64>) -> (f64, [f64; 2]) {
         let x = self.norm.state(ws, rotor_rpm, pitch_deg).map(|v| v.clamp(-STATE_CLAMP, STATE_CLAMP) as Real);
-        let (h, m) = (self.hidden, self.members);
-        if h <= STACK_HIDDEN && m <= STACK_MEMBERS {
-            let (mut e, mut h1, mut h2) = ([0.0; STACK_MEMBERS], [0.0; STACK_HIDDEN], [0.0; STACK_HIDDEN]);
-            self.forward(x, &mut e[..m], &mut h1[..h], &mut h2[..h])
+        let (units, m) = (self.hidden * self.members, self.members);
+        if units <= STACK_UNITS && m <= STACK_MEMBERS {
+            let (mut z1, mut z2, mut e) = ([0.0; STACK_UNITS], [0.0; STACK_UNITS], [0.0; STACK_MEMBERS]);
+            self.forward(x, &mut z1[..units], &mut z2[..units], &mut e[..m])
         } else {
-            self.forward(x, &mut vec![0.0; m], &mut vec![0.0; h], &mut vec![0.0; h])
+            self.forward(x, &mut vec![0.0; units], &mut vec![0.0; units], &mut vec![0.0; m])
         }
     }
 
-    /// The ensemble at normalised state `x`, with scratch space `e` `[M]`, `h1`, `h2` `[H]`.
-    fn forward(&self, x: [Real; 3], e: &mut [f64], h1: &mut [Real], h2: &mut [Real]) -> (f64, [f64; 2]) {
-        let h = self.hidden;
-        let layers = self
-            .w1
-            .chunks_exact(3 * h)
-            .zip(self.b1.chunks_exact(h))
-            .zip(self.w2.chunks_exact(h * h).zip(self.b2.chunks_exact(h)))
-            .zip(self.w3.chunks_exact(h).zip(&self.b3));
-        for (e_m, (((w1, b1), (w2, b2)), (w3, b3))) in e.iter_mut().zip(layers) {
-            let (w1a, rest) = w1.split_at(h);
-            let (w1b, w1c) = rest.split_at(h);
-            for ((((z, b), wa), wb), wc) in h1.iter_mut().zip(b1).zip(w1a).zip(w1b).zip(w1c) {
-                *z = fast_tanh(b + x[0] * wa + x[1] * wb + x[2] * wc);
+    /// The ensemble at normalised state `x`, with scratch space `z1`, `z2` `[M·H]`, `e` `[M]`.
+    fn forward(&self, x: [Real; 3], z1: &mut [Real], z2: &mut [Real], e: &mut [f64]) -> (f64, [f64; 2]) {
+        let (h, units) = (self.hidden, z1.len());
+        let (wa, rest) = self.w1.split_at(units);
+        let (wb, wc) = rest.split_at(units);
+        for ((((z, b), wa), wb), wc) in z1.iter_mut().zip(&self.b1).zip(wa).zip(wb).zip(wc) {
+            *z = b + x[0] * wa + x[1] * wb + x[2] * wc;
+        }
+        z1.iter_mut().for_each(|z| *z = fast_tanh(*z));
+        z2.copy_from_slice(&self.b2);
+        for ((a1, a2), w2) in z1.chunks_exact(h).zip(z2.chunks_exact_mut(h)).zip(self.w2.chunks_exact(h * h)) {
+            for (a, row) in a1.iter().zip(w2.chunks_exact(h)) {
+                a2.iter_mut().zip(row).for_each(|(z, w)| *z += a * w);
             }
-            h2.copy_from_slice(b2);
-            for (a, row) in h1.iter().zip(w2.chunks_exact(h)) {
-                for (z, w) in h2.iter_mut().zip(row) {
-                    *z += a * w;
-                }
-            }
-            let out: Real = h2.iter().zip(w3).map(|(z, w)| fast_tanh(*z) * w).sum();
-            *e_m = f64::from(out) + b3;
+        }
+        z2.iter_mut().for_each(|z| *z = fast_tanh(*z));
+        for ((e, a2), (w3, b3)) in e.iter_mut().zip(z2.chunks_exact(h)).zip(self.w3.chunks_exact(h).zip(&self.b3)) {
+            *e = f64::from(a2.iter().zip(w3).map(|(a, w)| a * w).sum::<Real>()) + b3;
         }
         mean_ci(e)
     }
@@ -257,7 +256,7 @@ mod tests {
     fn a_net_wider_than_the_stack_scratch_is_evaluated_on_the_heap_and_agrees() {
         let w = Synth::new(|ws| 2.0 + 0.3 * ws).windows(5, 1_000);
         let w: Vec<_> = w.into_iter().filter(|x| x.power_kw > 0.0).collect();
-        let wide = STACK_HIDDEN + 3;
+        let wide = STACK_UNITS / 2 + 3; // 2 members: more units than the stack holds
         let cfg = NeuralConfig::new()
             .with_ensemble_size(2)
             .with_bias_hidden_size(wide)
