@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! trueyaw synth --turbines 5 --days 30 --seed 1 --out /tmp/synth
-//! cargo run --release --example consensus_synth -- /tmp/synth [--recent-hours 12] [--every-hours 6]
+//! cargo run --release --example consensus_synth -- /tmp/synth [--recent-hours 12] [--every-hours 6] [--min-ws 4]
 //! ```
 //! North offsets use the truth's vane error before any drift as the "active model" (what a
 //! perfect power-based model trained on the first period would serve), so a drift step shows as
@@ -62,13 +62,16 @@ fn turbine_id(name: &str) -> anyhow::Result<i32> {
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(args.next().context("usage: consensus_synth DIR [--recent-hours H] [--every-hours H]")?);
-    let (mut recent_h, mut every_h) = (12i64, 6i64);
+    let dir = PathBuf::from(
+        args.next().context("usage: consensus_synth DIR [--recent-hours H] [--every-hours H] [--min-ws M]")?,
+    );
+    let (mut recent_h, mut every_h, mut min_ws) = (12i64, 6i64, 4.0f64);
     while let Some(flag) = args.next() {
         let v: i64 = args.next().context("flag value")?.parse()?;
         match flag.as_str() {
             "--recent-hours" => recent_h = v,
             "--every-hours" => every_h = v,
+            "--min-ws" => min_ws = v as f64,
             other => bail!("unknown flag {other}"),
         }
     }
@@ -76,6 +79,8 @@ fn main() -> anyhow::Result<()> {
     let truth: serde_json::Value = serde_json::from_reader(std::fs::File::open(dir.join("truth.json"))?)?;
     let mut true_offset = HashMap::new();
     let mut events: Vec<(i32, DateTime<Utc>, f64)> = Vec::new();
+    // Drift of e by the end of the data: (turbine, start, delta, duration s).
+    let mut drifts: Vec<(i32, DateTime<Utc>, f64, f64)> = Vec::new();
     let mut corr = TruthCorrection { bins: HashMap::new(), gain: HashMap::new() };
     for t in truth["turbines"].as_array().context("truth turbines")? {
         let id = turbine_id(t["name"].as_str().context("name")?)?;
@@ -87,6 +92,7 @@ fn main() -> anyhow::Result<()> {
         for e in t["drift_events"].as_array().into_iter().flatten() {
             let time: DateTime<Utc> = e["time"].as_str().context("event time")?.parse()?;
             events.push((id, time, e["delta_deg"].as_f64().unwrap_or(0.0)));
+            drifts.push((id, time, e["delta_deg"].as_f64().unwrap_or(0.0), e["duration_s"].as_f64().unwrap_or(0.0)));
         }
     }
 
@@ -98,8 +104,8 @@ fn main() -> anyhow::Result<()> {
         else {
             continue;
         };
-        // Operating windows: running the whole window and making power in the 4-15 m/s range.
-        if r.state_running_fraction.unwrap_or(1.0) < 0.99 || p <= 0.0 || !(4.0..15.0).contains(&ws) {
+        // Operating windows: running the whole window and making power, `--min-ws` to 15 m/s.
+        if r.state_running_fraction.unwrap_or(1.0) < 0.99 || p <= 0.0 || !(min_ws..15.0).contains(&ws) {
             continue;
         }
         let id = turbine_id(&r.turbine)?;
@@ -118,10 +124,25 @@ fn main() -> anyhow::Result<()> {
     let est = north_offsets(&windows, &corr, &Reference::Farm, &cfg)?;
     let elapsed = started.elapsed().as_secs_f64();
     let mean_true = est.iter().map(|e| true_offset[&e.turbine_id]).sum::<f64>() / est.len() as f64;
-    println!("\nnorth offsets relative to the farm mean ({elapsed:.2} s)");
-    println!("turb  true   est    ci95             err   windows jumps");
+    // What consensus sees at the end: north offset plus the vane drift not in the correction.
+    let end = windows.iter().map(|w| w.time).max().context("no windows")?;
+    let seen = |id: i32| {
+        let drift: f64 = drifts
+            .iter()
+            .filter(|(d, t, _, _)| *d == id && *t <= end)
+            .map(|(_, t, delta, dur)| {
+                let done = if *dur > 0.0 { ((end - *t).num_seconds() as f64 / dur).min(1.0) } else { 1.0 };
+                delta * done
+            })
+            .sum();
+        true_offset[&id] + drift
+    };
+    let mean_seen = est.iter().map(|e| seen(e.turbine_id)).sum::<f64>() / est.len() as f64;
+    println!("\nnorth offsets relative to the farm mean ({elapsed:.2} s); seen = true + vane drift by the end");
+    println!("turb  true   seen   est    ci95             err(seen) windows jumps");
     for e in &est {
         let t = true_offset[&e.turbine_id] - mean_true;
+        let sn = seen(e.turbine_id) - mean_seen;
         let jumps: Vec<String> = e
             .jumps
             .iter()
@@ -130,13 +151,14 @@ fn main() -> anyhow::Result<()> {
             })
             .collect();
         println!(
-            "T{:02} {:+6.2} {:+6.2} [{:+6.2},{:+6.2}] {:+5.2} {:7} {}",
+            "T{:02} {:+6.2} {:+6.2} {:+6.2} [{:+6.2},{:+6.2}] {:+5.2} {:7} {}",
             e.turbine_id,
             t,
+            sn,
             e.north_offset_deg,
             e.ci95[0],
             e.ci95[1],
-            e.north_offset_deg - t,
+            e.north_offset_deg - sn,
             e.n_windows,
             jumps.join("; ")
         );

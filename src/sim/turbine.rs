@@ -115,6 +115,8 @@ pub struct Turbine {
     pub vane_stuck: bool,
     missing_mask: u32,
     pub operating_gamma_sum_deg: f64,
+    /// Sum over operating steps of the fraction of power lost to misalignment, `1 - cos^p(gamma)`.
+    pub operating_loss_sum: f64,
     pub operating_steps: u64,
     pub energy_kwh: f64,
 }
@@ -150,6 +152,7 @@ impl Turbine {
             vane_stuck: false,
             missing_mask: 0,
             operating_gamma_sum_deg: 0.0,
+            operating_loss_sum: 0.0,
             operating_steps: 0,
             energy_kwh: 0.0,
         }
@@ -205,6 +208,7 @@ impl Turbine {
         self.missing_mask = self.plans.missing.active(t).map_or(0, |i| i.param);
         if operating {
             self.operating_gamma_sum_deg += gamma;
+            self.operating_loss_sum += 1.0 - gamma.to_radians().cos().max(0.0).powf(p);
             self.operating_steps += 1;
         }
         self.energy_kwh += self.power_kw / 3600.0;

@@ -18,6 +18,8 @@ pub(super) struct Grid {
     pub times: Vec<DateTime<Utc>>,
     /// Row-major, degrees in [0, 360) or NaN where the turbine has no window.
     dir: Vec<f64>,
+    /// Row-major wind speed of the same windows, m/s (NaN where no window).
+    ws: Vec<f64>,
 }
 
 impl Grid {
@@ -29,39 +31,41 @@ impl Grid {
         min_turbines: usize,
         direction: impl Fn(&DirectionWindow) -> Option<f64>,
     ) -> Result<Self, ConsensusError> {
-        let mut by_time: BTreeMap<DateTime<Utc>, Vec<(i32, f64)>> = BTreeMap::new();
+        let mut by_time: BTreeMap<DateTime<Utc>, Vec<(i32, f64, f64)>> = BTreeMap::new();
         for w in windows {
             if !(w.nacelle_deg.is_finite() && w.vane_deg.is_finite() && w.wind_speed_ms.is_finite()) {
                 return Err(ConsensusError::NonFinite { turbine_id: w.turbine_id, time: w.time });
             }
             let Some(d) = direction(w).filter(|d| d.is_finite()) else { continue };
             let row = by_time.entry(w.time).or_default();
-            if row.iter().any(|&(id, _)| id == w.turbine_id) {
+            if row.iter().any(|&(id, _, _)| id == w.turbine_id) {
                 return Err(ConsensusError::DuplicateWindow { turbine_id: w.turbine_id, time: w.time });
             }
-            row.push((w.turbine_id, d));
+            row.push((w.turbine_id, d, w.wind_speed_ms));
         }
-        let mut turbines: Vec<i32> = by_time.values().flatten().map(|&(id, _)| id).collect();
+        let mut turbines: Vec<i32> = by_time.values().flatten().map(|&(id, _, _)| id).collect();
         turbines.sort_unstable();
         turbines.dedup();
         if turbines.len() < min_turbines {
             return Err(ConsensusError::TooFewTurbines { found: turbines.len(), required: min_turbines });
         }
         let n = turbines.len();
-        let (mut times, mut dir) = (Vec::new(), Vec::new());
+        let (mut times, mut dir, mut ws) = (Vec::new(), Vec::new(), Vec::new());
         for (t, row) in by_time.into_iter().filter(|(_, row)| row.len() >= min_turbines) {
             let start = dir.len();
             dir.resize(start + n, f64::NAN);
-            for (id, d) in row {
+            ws.resize(start + n, f64::NAN);
+            for (id, d, speed) in row {
                 let col = turbines.binary_search(&id).expect("id collected above");
                 dir[start + col] = d;
+                ws[start + col] = speed;
             }
             times.push(t);
         }
         if times.is_empty() {
             return Err(ConsensusError::NoCommonWindows { required: min_turbines });
         }
-        Ok(Self { turbines, times, dir })
+        Ok(Self { turbines, times, dir, ws })
     }
 
     pub fn n_turbines(&self) -> usize {
@@ -71,6 +75,11 @@ impl Grid {
     /// Column of turbine `id`.
     pub fn column(&self, id: i32) -> Option<usize> {
         self.turbines.binary_search(&id).ok()
+    }
+
+    /// Wind speed of turbine column `col` at row `t`, m/s (NaN where it has no window).
+    pub fn wind_speed(&self, t: usize, col: usize) -> f64 {
+        self.ws[t * self.n_turbines() + col]
     }
 
     fn row(&self, t: usize) -> &[f64] {

@@ -170,6 +170,11 @@ pub struct ConsensusConfig {
     pub block_windows: Option<usize>,
     /// Seed of the bootstrap; the same inputs and seed give the same outputs.
     pub seed: u64,
+    /// Smallest half-width of a north offset's interval, degrees (default 0.25). Resampling
+    /// sees noise, not bias: on the simulator's data the errors left by the vane correction
+    /// (wind-speed interpolation of e, gain) reach 0.2 degrees, beyond the bootstrap's
+    /// ±0.05-0.1 over 30 days.
+    pub min_offset_half_width_deg: f64,
     /// Smallest offset jump reported, degrees (default 2).
     pub min_jump_deg: f64,
     /// Shortest segment between jumps, in days with enough windows (default 2).
@@ -201,6 +206,7 @@ impl Default for ConsensusConfig {
             bootstrap_reps: 500,
             block_windows: None,
             seed: 0x5eed_c0de,
+            min_offset_half_width_deg: 0.25,
             min_jump_deg: 2.0,
             min_segment_days: 2,
             min_day_windows: 36,
@@ -235,6 +241,7 @@ impl ConsensusConfig {
         for (field, v) in [
             ("outlier_mads", self.outlier_mads),
             ("outlier_floor_deg", self.outlier_floor_deg),
+            ("min_offset_half_width_deg", self.min_offset_half_width_deg),
             ("min_jump_deg", self.min_jump_deg),
             ("min_shift_deg", self.min_shift_deg),
             ("min_part_shift_deg", self.min_part_shift_deg),

@@ -22,7 +22,8 @@ use crate::domain::{wrap180, wrap360};
 /// 4. Offset = mean deviation over the latest segment; with [`Reference::Farm`] the mean over
 ///    the reported turbines is removed, with [`Reference::Turbine`] the reference's offset is.
 /// 5. 95 % interval: moving-block bootstrap of the time grid (all turbines resampled together),
-///    steps 4 repeated per replicate.
+///    steps 4 repeated per replicate, widened to at least ±`min_offset_half_width_deg` for the
+///    bias of an imperfect vane correction, which resampling cannot see.
 ///
 /// Turbines with fewer than `min_windows` windows in their latest segment are not reported.
 ///
@@ -83,14 +84,12 @@ pub fn north_offsets(
     }
 
     let reported: Vec<bool> = found.iter().map(|(count, _)| *count >= cfg.min_windows).collect();
-    if let Some(r) = ref_col {
-        if !reported[r] {
-            return Err(ConsensusError::ReferenceUnderSampled {
-                turbine_id: grid.turbines[r],
-                n_windows: found[r].0,
-                required: cfg.min_windows,
-            });
-        }
+    if let Some(r) = ref_col.filter(|&r| !reported[r]) {
+        return Err(ConsensusError::ReferenceUnderSampled {
+            turbine_id: grid.turbines[r],
+            n_windows: found[r].0,
+            required: cfg.min_windows,
+        });
     }
     let estimate = |rows: &mut dyn Iterator<Item = usize>| -> Vec<f64> {
         let (mut sum, mut cnt) = (vec![0.0; n], vec![0usize; n]);
@@ -110,7 +109,7 @@ pub fn north_offsets(
 
     let n_times = grid.times.len();
     let block = block_len(n_times, rho_max, cfg.block_windows);
-    let mut rng = rng(cfg.seed, 0x6e6f_7274_68);
+    let mut rng = rng(cfg.seed, 0x006e_6f72_7468);
     let mut reps = vec![Vec::with_capacity(cfg.bootstrap_reps); n];
     for _ in 0..cfg.bootstrap_reps {
         let est = estimate(&mut block_indices(n_times, block, &mut rng).into_iter());
@@ -129,7 +128,8 @@ pub fn north_offsets(
         let ci95 = if Some(col) == ref_col { [0.0, 0.0] } else { interval95(r) };
         let north_offset_deg = wrap180(point[col]);
         let shift = north_offset_deg - point[col];
-        let ci95 = [ci95[0] + shift, ci95[1] + shift];
+        let floor = if Some(col) == ref_col { 0.0 } else { cfg.min_offset_half_width_deg };
+        let ci95 = [(ci95[0] + shift).min(north_offset_deg - floor), (ci95[1] + shift).max(north_offset_deg + floor)];
         out.push(NorthOffset { turbine_id: grid.turbines[col], north_offset_deg, ci95, n_windows, jumps });
     }
     Ok(out)

@@ -20,7 +20,13 @@ use crate::model::stats::median_in_place;
 /// 2. Alignment offsets fitted on the baseline times only, so a recent shift cannot move its
 ///    own reference; deviations from the circular median of the other turbines (module docs).
 /// 3. Outliers dropped per UTC day in the baseline and over the recent span as a whole.
-/// 4. `shift = mean(recent) - mean(baseline)`, 95 % Welch t interval from non-overlapping
+/// 4. Wind-speed matching: the baseline level is taken per 1 m/s bin of the turbine's wind
+///    speed (bins with fewer than [`MIN_BIN_WINDOWS`] windows use the overall baseline mean),
+///    and every window is compared with the level of its bin. The raw vane error depends on
+///    wind speed (wake bias), so a recent span at unusual wind speeds would otherwise look
+///    shifted. On the simulator's data (30 days, seed 1) it takes the 12-hour shift of
+///    unchanged turbines from 0.56 to 0.38 degrees (1 sd).
+///    `shift = mean over recent windows of (deviation - baseline level of its bin)`, 95 % Welch t interval from non-overlapping
 ///    batch means of each span (batches of about three autocorrelation times): a block
 ///    bootstrap of a 12-hour span gives intervals about a quarter too narrow.
 /// 5. `sustained` when `|shift| ≥ min_shift_deg`, the interval excludes 0, and each of the
@@ -66,23 +72,26 @@ pub fn direction_shifts(
         let keep = keep_mask(&vals, &groups, cfg.outlier_mads, cfg.outlier_floor_deg);
         let (mut base, mut recent, mut recent_times) = (Vec::new(), Vec::new(), Vec::new());
         for (k, (&r, &v)) in rows.iter().zip(&vals).enumerate().filter(|(k, _)| keep[*k]) {
+            let ws = grid.wind_speed(r, col);
             if k < cut {
-                base.push(v);
+                base.push((ws, v));
             } else {
-                recent.push(v);
+                recent.push((ws, v));
                 recent_times.push(grid.times[r]);
             }
         }
+        let levels = BaselineLevels::fit(&base);
+        let base: Vec<f64> = base.iter().map(|&(ws, v)| v - levels.at(ws)).collect();
+        let recent: Vec<f64> = recent.iter().map(|&(ws, v)| v - levels.at(ws)).collect();
         if base.len() < cfg.min_baseline_windows.max(3) || recent.len() < cfg.min_recent_windows.max(3) {
             continue;
         }
         let turbine_id = grid.turbines[col];
         let (shift_deg, ci95) = batch_mean_difference(&base, &recent, cfg.block_windows);
-        let base_mean = base.iter().sum::<f64>() / base.len() as f64;
         let recent_to = *recent_times.last().expect("recent is not empty");
         let sustained = shift_deg.abs() >= cfg.min_shift_deg
             && (ci95[0] > 0.0 || ci95[1] < 0.0)
-            && holds_throughout(&recent_times, &recent, base_mean, shift_deg, recent_from, cfg);
+            && holds_throughout(&recent_times, &recent, shift_deg, recent_from, cfg);
         out.push(DirectionShift {
             turbine_id,
             shift_deg,
@@ -101,7 +110,6 @@ pub fn direction_shifts(
 fn holds_throughout(
     times: &[DateTime<Utc>],
     values: &[f64],
-    base_mean: f64,
     shift_deg: f64,
     recent_from: DateTime<Utc>,
     cfg: &ConsensusConfig,
@@ -119,7 +127,7 @@ fn holds_throughout(
     if populated.len() * 2 < parts {
         return false;
     }
-    populated.iter().all(|&p| (sum[p] / cnt[p] as f64 - base_mean) * shift_deg.signum() >= cfg.min_part_shift_deg)
+    populated.iter().all(|&p| sum[p] / cnt[p] as f64 * shift_deg.signum() >= cfg.min_part_shift_deg)
 }
 
 /// Alignment of the recent rows: a turbine that shifted is re-aligned by its shift, so it does
@@ -159,4 +167,32 @@ fn robust_centre(values: &[f64]) -> f64 {
     let limit = (2.5 * 1.4826 * mad).max(0.5);
     let near: Vec<f64> = values.iter().copied().filter(|x| (x - med).abs() <= limit).collect();
     near.iter().sum::<f64>() / near.len() as f64
+}
+
+/// Baseline windows a 1 m/s bin needs for its own level.
+pub const MIN_BIN_WINDOWS: usize = 12;
+
+/// Baseline level of a turbine's deviation per 1 m/s wind-speed bin.
+struct BaselineLevels {
+    overall: f64,
+    bins: std::collections::BTreeMap<i64, f64>,
+}
+
+impl BaselineLevels {
+    fn fit(base: &[(f64, f64)]) -> Self {
+        let overall = base.iter().map(|(_, v)| v).sum::<f64>() / base.len().max(1) as f64;
+        let mut acc: std::collections::BTreeMap<i64, (f64, usize)> = Default::default();
+        for &(ws, v) in base {
+            let e = acc.entry(ws.floor() as i64).or_default();
+            e.0 += v;
+            e.1 += 1;
+        }
+        let bins =
+            acc.into_iter().filter(|(_, (_, c))| *c >= MIN_BIN_WINDOWS).map(|(b, (s, c))| (b, s / c as f64)).collect();
+        Self { overall, bins }
+    }
+
+    fn at(&self, ws: f64) -> f64 {
+        self.bins.get(&(ws.floor() as i64)).copied().unwrap_or(self.overall)
+    }
 }

@@ -7,11 +7,13 @@ use super::{ConsensusConfig, ConsensusError, direction_shifts};
 const DAYS: usize = 7;
 const RECENT: usize = DAYS * PER_DAY - 72; // the last 12 h
 
-/// Ten farms: the stepped turbine is sustained in every one, its interval covers the step in
-/// most (about 90 % over 60 farms), no other turbine is ever sustained.
+/// Ten farms: the stepped turbine is sustained in nearly all (a 12-hour mean wanders by about
+/// 0.43 degrees here, so about 2 % of farms show less than the 1.5 degrees needed), its
+/// interval covers the step in most (about 90 % over 60 farms), no other turbine is ever
+/// sustained.
 #[test]
 fn a_vane_step_in_the_last_12_hours_is_a_sustained_shift_and_the_others_are_not() {
-    let mut covered = 0;
+    let (mut covered, mut sustained) = (0, 0);
     for seed in 0..10 {
         let mut farm = TestFarm::five(DAYS);
         farm.steps.push(Step { turbine: 2, from: RECENT, to: usize::MAX, delta_deg: 2.5, north: false });
@@ -22,7 +24,8 @@ fn a_vane_step_in_the_last_12_hours_is_a_sustained_shift_and_the_others_are_not(
             // Outlier trimming may drop a few windows, never many.
             assert!((66..=72).contains(&s.n_recent) && s.n_baseline > RECENT - 30, "{s:?}");
             if s.turbine_id == 3 {
-                assert!(s.sustained && (s.shift_deg - 2.5).abs() < 1.5, "seed {seed}: {s:?}");
+                assert!((s.shift_deg - 2.5).abs() < 1.5, "seed {seed}: {s:?}");
+                sustained += usize::from(s.sustained);
                 assert_eq!(s.recent_to, TestFarm::time(DAYS * PER_DAY - 1));
                 covered += usize::from(s.ci95[0] <= 2.5 && 2.5 <= s.ci95[1]);
             } else {
@@ -31,6 +34,7 @@ fn a_vane_step_in_the_last_12_hours_is_a_sustained_shift_and_the_others_are_not(
         }
     }
     assert!(covered >= 7, "the step is inside {covered} of 10 intervals");
+    assert!(sustained >= 9, "the step is sustained in {sustained} of 10 farms");
 }
 
 #[test]
@@ -68,25 +72,4 @@ fn two_turbines_or_no_baseline_is_an_error() {
     assert!(matches!(err, ConsensusError::TooFewTurbines { found: 2, .. }), "{err}");
     let err = direction_shifts(&windows, TestFarm::start(), &ConsensusConfig::default()).unwrap_err();
     assert!(matches!(err, ConsensusError::NoBaseline { .. }), "{err}");
-}
-
-
-#[test]
-#[ignore]
-fn scratch_coverage() {
-    let (mut cov, mut errs, mut fa, mut others) = (0, Vec::new(), 0, Vec::new());
-    for seed in 0..60 {
-        let mut farm = TestFarm::five(DAYS);
-        farm.steps.push(Step { turbine: 2, from: RECENT, to: usize::MAX, delta_deg: 2.5, north: false });
-        let shifts = direction_shifts(&farm.windows(100 + seed), TestFarm::time(RECENT), &ConsensusConfig::default()).unwrap();
-        let s = &shifts[2];
-        errs.push(s.shift_deg - 2.5);
-        if s.ci95[0] <= 2.5 && 2.5 <= s.ci95[1] { cov += 1; }
-        fa += shifts.iter().filter(|s| s.turbine_id != 3 && s.sustained).count();
-        others.extend(shifts.iter().filter(|s| s.turbine_id != 3).map(|s| s.shift_deg));
-    }
-    let m = errs.iter().sum::<f64>() / 60.0;
-    let sd = (errs.iter().map(|e| (e - m).powi(2)).sum::<f64>() / 59.0).sqrt();
-    let mo = others.iter().sum::<f64>() / others.len() as f64;
-    eprintln!("coverage {cov}/60 mean err {m:.3} sd {sd:.3} false sustained {fa} others mean {mo:.3}");
 }

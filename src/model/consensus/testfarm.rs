@@ -77,8 +77,8 @@ impl TestFarm {
         for k in 0..self.days * PER_DAY {
             dir += self.walk_deg * std.sample(&mut rng);
             let ws: f64 = rng.random_range(4.0..12.0);
-            for i in 0..n {
-                local[i] = 0.6 * local[i] + 0.8 * self.noise_deg[i] * std.sample(&mut rng);
+            for (i, local) in local.iter_mut().enumerate() {
+                *local = 0.6 * *local + 0.8 * self.noise_deg[i] * std.sample(&mut rng);
                 let (mut north, mut e) = (self.north_offsets[i], self.vane_errors[i]);
                 for s in self.steps.iter().filter(|s| s.turbine == i && (s.from..s.to).contains(&k)) {
                     if s.north { north += s.delta_deg } else { e += s.delta_deg }
@@ -87,7 +87,7 @@ impl TestFarm {
                 // The controller holds the window-mean vane reading within ±2 degrees (1 sd).
                 let v_target = 2.0 * std.sample(&mut rng);
                 let gamma = (v_target - e) / (1.0 + k_gain);
-                let heading = dir + local[i] - gamma;
+                let heading = dir + *local - gamma;
                 out.push(DirectionWindow {
                     turbine_id: i as i32 + 1,
                     time: Self::time(k),
