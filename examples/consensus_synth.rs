@@ -3,8 +3,9 @@
 //!
 //! ```sh
 //! trueyaw synth --turbines 5 --days 30 --seed 1 --out /tmp/synth
-//! cargo run --release --example consensus_synth -- /tmp/synth [--recent-hours 12] [--every-hours 6] [--min-ws 4]
+//! cargo run --release --example consensus_synth -- /tmp/synth [--recent-hours 12] [--every-hours 6] [--min-ws 4] [--trace TURBINE]
 //! ```
+//! `--trace 5` prints every watch evaluation of T05.
 //! North offsets use the truth's vane error before any drift as the "active model" (what a
 //! perfect power-based model trained on the first period would serve), so a drift step shows as
 //! an offset jump. The watch runs every `--every-hours` on the last 7 days: windows of the last
@@ -63,15 +64,17 @@ fn turbine_id(name: &str) -> anyhow::Result<i32> {
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(
-        args.next().context("usage: consensus_synth DIR [--recent-hours H] [--every-hours H] [--min-ws M]")?,
+        args.next()
+            .context("usage: consensus_synth DIR [--recent-hours H] [--every-hours H] [--min-ws M] [--trace T]")?,
     );
-    let (mut recent_h, mut every_h, mut min_ws) = (12i64, 6i64, 4.0f64);
+    let (mut recent_h, mut every_h, mut min_ws, mut trace) = (12i64, 6i64, 4.0f64, 0i32);
     while let Some(flag) = args.next() {
         let v: i64 = args.next().context("flag value")?.parse()?;
         match flag.as_str() {
             "--recent-hours" => recent_h = v,
             "--every-hours" => every_h = v,
             "--min-ws" => min_ws = v as f64,
+            "--trace" => trace = v as i32,
             other => bail!("unknown flag {other}"),
         }
     }
@@ -184,6 +187,18 @@ fn main() -> anyhow::Result<()> {
                 let eventful = events.iter().any(|(id, t, _)| *id == s.turbine_id && *t >= from && *t < now);
                 if !eventful {
                     quiet_shifts.push(s.shift_deg);
+                }
+                if s.turbine_id == trace {
+                    println!(
+                        "  trace T{trace:02} {} shift {:+.2} [{:+.2},{:+.2}] n {}/{} sustained {}",
+                        now.format("%m-%d %H:%M"),
+                        s.shift_deg,
+                        s.ci95[0],
+                        s.ci95[1],
+                        s.n_recent,
+                        s.n_baseline,
+                        s.sustained
+                    );
                 }
                 if s.is_drift(2.0) {
                     raised.push((s.turbine_id, now, s.shift_deg));

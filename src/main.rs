@@ -47,6 +47,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => {
             let opts = app::demo::DemoOptions {
                 turbines: args.turbines as usize,
+                history_days: args.history_days,
                 duration: Duration::from_secs(args.duration),
                 speedup: args.speedup,
                 seed: args.seed,

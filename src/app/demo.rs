@@ -17,6 +17,7 @@ use crate::config::{
     TurbineConfig, WindowSettings,
 };
 use crate::domain::{RegisterMap, Signal};
+use crate::serve::state::AppState;
 use crate::sim::farm::{SimHandle, SimOptions, SimProfile};
 use crate::store;
 
@@ -24,6 +25,8 @@ use crate::store;
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
     pub turbines: usize,
+    /// Days of synthetic history to import and train on before going live (0: no serving part).
+    pub history_days: u32,
     pub duration: Duration,
     pub speedup: f64,
     pub seed: u64,
@@ -55,7 +58,11 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     })
     .await
     .context("starting the simulated farm")?;
-    let config = demo_config(&sim, &opts);
+    let mut config = demo_config(&sim, &opts);
+    let scratch = std::env::temp_dir().join(format!("trueyaw-demo-{}", std::process::id()));
+    if opts.history_days > 0 {
+        super::demo_serve::import_history(&pool, &config, opts.seed, opts.history_days, &scratch).await?;
+    }
     for t in &config.turbines {
         let src = match &t.source {
             SourceConfig::Modbus(m) => format!("Modbus TCP {}:{} unit {}", m.host, m.port, m.unit_id),
@@ -71,6 +78,13 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     );
 
     let service = PollService::start(&config, pool.clone()).await?;
+    let served = if opts.history_days > 0 {
+        let models = scratch.join("models");
+        Some(super::demo_serve::start(&pool, &mut config, &opts.database_url, &models, &stop).await?)
+    } else {
+        None
+    };
+    let state = served.as_ref().map(|s| s.state.clone());
     let deadline = tokio::time::Instant::now() + opts.duration;
     let mut ticker = tokio::time::interval(Duration::from_secs(5));
     ticker.tick().await;
@@ -78,12 +92,17 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         tokio::select! {
             _ = stop.cancelled() => break,
             _ = tokio::time::sleep_until(deadline) => break,
-            _ = ticker.tick() => print_status(&service, &pool, &config).await,
+            _ = ticker.tick() => print_status(&service, &pool, &config, state.as_ref(), &sim).await,
         }
     }
+    stop.cancel();
+    if let Some(s) = served {
+        s.join().await;
+    }
     let summary = service.stop().await?;
+    print_status_rows(&pool, &config, &summary.turbines, state.as_ref(), &sim).await;
     sim.shutdown().await;
-    print_status_rows(&pool, &config, &summary.turbines).await;
+    let _ = std::fs::remove_dir_all(&scratch);
     println!(
         "\ndone: {} readings written, {} spooled, poll latency p50 {:.1} ms p99 {:.1} ms",
         summary.writer.rows_written, summary.writer.rows_spooled, summary.latency.p50_ms, summary.latency.p99_ms
@@ -129,14 +148,28 @@ fn demo_config(sim: &SimHandle, opts: &DemoOptions) -> FarmConfig {
         storage: StorageSettings { spool_dir: std::env::temp_dir().join("trueyaw-demo-spool"), ..Default::default() },
         // One-minute windows refreshed every 10 s, so windows appear within a short demo.
         windows: WindowSettings { length_min: 1, refresh_s: 10 },
-        serve: Default::default(),
-        writeback: Default::default(),
+        // The live corrections, with the usual ports; the drift watch is off (a one-minute demo
+        // has no baseline to compare against).
+        serve: crate::config::ServeSettings { drift_watch_every_s: 0, retrain_every_h: 0, ..Default::default() },
+        // Write-back enabled on T01 only, a step every 10 s so the demo shows it moving.
+        writeback: crate::config::WriteBackSettings {
+            enabled_turbines: vec!["T01".into()],
+            min_step_interval_s: 10,
+            interval_s: 5,
+            ..Default::default()
+        },
         turbines,
     }
 }
 
-async fn print_status(service: &PollService, pool: &sqlx::PgPool, config: &FarmConfig) {
-    print_status_rows(pool, config, &service.health().snapshot()).await;
+async fn print_status(
+    service: &PollService,
+    pool: &sqlx::PgPool,
+    config: &FarmConfig,
+    state: Option<&AppState>,
+    sim: &SimHandle,
+) {
+    print_status_rows(pool, config, &service.health().snapshot(), state, sim).await;
     let w = service.writer_metrics();
     println!(
         "  writer: {} rows written, {} spooled, database {}\n",
@@ -146,10 +179,17 @@ async fn print_status(service: &PollService, pool: &sqlx::PgPool, config: &FarmC
     );
 }
 
-async fn print_status_rows(pool: &sqlx::PgPool, config: &FarmConfig, health: &[crate::ingest::health::TurbineHealth]) {
+async fn print_status_rows(
+    pool: &sqlx::PgPool,
+    config: &FarmConfig,
+    health: &[crate::ingest::health::TurbineHealth],
+    state: Option<&AppState>,
+    sim: &SimHandle,
+) {
     println!(
-        "{:<5} {:<7} {:>6} {:>6} {:>8} {:>8} {:>8} {:>9} {:>7} {:>7}",
-        "turb", "status", "ok", "failed", "wind m/s", "vane deg", "yaw deg", "power kW", "rows", "windows"
+        "{:<5} {:<7} {:>6} {:>6} {:>8} {:>8} {:>8} {:>9} {:>7} {:>7} | {:>5} {:>10} {:<14} {:>9} {:>9}",
+        "turb", "status", "ok", "failed", "wind m/s", "vane deg", "yaw deg", "power kW", "rows", "windows",
+        "model", "offset deg", "served", "written", "true gam"
     );
     let now = Utc::now();
     for (t, h) in config.turbines.iter().zip(health) {
@@ -163,7 +203,18 @@ async fn print_status_rows(pool: &sqlx::PgPool, config: &FarmConfig, health: &[c
             .map(|w| w.len() as i64)
             .unwrap_or(-1);
         let f = |v: Option<f32>, p: usize| v.map_or_else(|| "-".to_string(), |v| format!("{v:.p$}"));
-        println!(
+        let i = config.turbines.iter().position(|c| c.name == t.name).unwrap_or(0);
+        let truth = sim.true_state(i);
+        let (model, offset, served) = match state {
+            Some(st) => {
+                let l = crate::serve::live::live(st, h.turbine_id);
+                let offset = l.corrected.map_or_else(|| "-".into(), |c| format!("{:+.2}", c.yaw_offset_deg));
+                let model = l.model_version.map_or_else(|| "-".into(), |v| format!("v{v}"));
+                (model, offset, format!("{:?}", l.status))
+            }
+            None => ("-".into(), "-".into(), "-".into()),
+        };
+        print!(
             "{:<5} {:<7} {:>6} {:>6} {:>8} {:>8} {:>8} {:>9} {:>7} {:>7}",
             t.name.as_str(),
             if h.online { "online" } else { "OFFLINE" },
@@ -175,6 +226,10 @@ async fn print_status_rows(pool: &sqlx::PgPool, config: &FarmConfig, health: &[c
             f(latest.as_ref().and_then(|r| r.power_kw), 0),
             rows,
             windows
+        );
+        println!(
+            " | {model:>5} {offset:>10} {served:<14} {:>+9.2} {:>+9.1}",
+            truth.applied_offset_deg, truth.gamma_deg
         );
     }
 }

@@ -2,6 +2,7 @@
 //! layers, and returns `anyhow::Result` so `main` can report the cause chain.
 
 pub mod demo;
+mod demo_serve;
 pub mod estimates;
 pub mod evaluate;
 pub mod import;

@@ -41,6 +41,10 @@ pub struct TestFarm {
     /// Per-turbine lateral noise of a window mean, degrees (1 sd), one per turbine.
     pub noise_deg: Vec<f64>,
     pub steps: Vec<Step>,
+    /// Wake-bias slope per turbine: e moves by `slope * tanh((ws - 8) / 4)`, degrees.
+    pub wake_slope_deg: Vec<f64>,
+    /// From this window on the wind blows 10-12 m/s instead of 4-12 m/s.
+    pub high_wind_from: usize,
 }
 
 impl TestFarm {
@@ -55,6 +59,8 @@ impl TestFarm {
             walk_deg: 1.5,
             noise_deg: vec![1.5; 5],
             steps: Vec::new(),
+            wake_slope_deg: vec![0.0; 5],
+            high_wind_from: usize::MAX,
         }
     }
 
@@ -76,10 +82,12 @@ impl TestFarm {
         let mut out = Vec::with_capacity(self.days * PER_DAY * n);
         for k in 0..self.days * PER_DAY {
             dir += self.walk_deg * std.sample(&mut rng);
-            let ws: f64 = rng.random_range(4.0..12.0);
+            let ws: f64 =
+                if k >= self.high_wind_from { rng.random_range(10.0..12.0) } else { rng.random_range(4.0..12.0) };
             for (i, local) in local.iter_mut().enumerate() {
                 *local = 0.6 * *local + 0.8 * self.noise_deg[i] * std.sample(&mut rng);
-                let (mut north, mut e) = (self.north_offsets[i], self.vane_errors[i]);
+                let wake = self.wake_slope_deg[i] * ((ws - 8.0) / 4.0).tanh();
+                let (mut north, mut e) = (self.north_offsets[i], self.vane_errors[i] + wake);
                 for s in self.steps.iter().filter(|s| s.turbine == i && (s.from..s.to).contains(&k)) {
                     if s.north { north += s.delta_deg } else { e += s.delta_deg }
                 }

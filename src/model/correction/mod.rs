@@ -1,7 +1,8 @@
 //! The serving-side correction model: a registered model (its `method`, artifact directory and
 //! [`VaneErrorEstimate`]) turned, once, into a plain evaluator of `vane_error_deg` at an
 //! operating point and of the corrected directions of `shared/DOMAIN.md`. No Burn tensors, no
-//! database, no allocation per call: the API and the SCADA server call it on every request
+//! database, no allocation per call (for up to 64 hidden units over all members; the default
+//! ensemble has 40): the API and the SCADA server call it on every request
 //! (`benches/correction.rs` measures it), and share one instance per turbine in an `Arc`.
 //!
 //! - `neural`: the ensemble's f_θ weights compiled by [`CompiledEnsemble`]; equal to

@@ -7,5 +7,6 @@ mod api_data;
 mod api_models;
 mod api_writeback;
 mod drift_watch;
+mod fuzz;
 mod scada_live;
 mod scheduler;
