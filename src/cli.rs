@@ -301,6 +301,9 @@ pub struct TrainArgs {
     /// Gate: widest 95 % interval of the operating vane error, degrees.
     #[arg(long, default_value_t = 2.0)]
     pub max_ci95_width_deg: f64,
+    /// Measure north offsets against this (trusted) turbine instead of the farm consensus.
+    #[arg(long)]
+    pub north_reference: Option<String>,
 }
 
 impl TrainArgs {
@@ -320,6 +323,7 @@ impl TrainArgs {
             prep: Default::default(),
             binned: Default::default(),
             neural: crate::model::neural::NeuralConfig::new(),
+            north_reference: self.north_reference.clone(),
         }
     }
 }

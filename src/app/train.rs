@@ -17,6 +17,7 @@
 
 mod binned;
 mod gates;
+mod north;
 
 use std::path::{Path, PathBuf};
 
@@ -66,6 +67,8 @@ pub struct TrainOptions {
     pub prep: PrepConfig,
     pub binned: BinnedConfig,
     pub neural: NeuralConfig,
+    /// North offsets relative to this turbine (a trusted one) instead of the farm consensus.
+    pub north_reference: Option<String>,
 }
 
 /// Why `train` (or `estimates`, `evaluate`) could not run.
@@ -146,9 +149,21 @@ pub async fn train_farm(pool: &PgPool, opts: &TrainOptions) -> Result<Vec<TrainO
     }
     let mut out = Vec::with_capacity(turbines.len());
     for t in &turbines {
-        out.push(train_turbine(pool, opts, t).await?);
+        out.push((t.id, train_turbine(pool, opts, t).await?));
     }
-    Ok(out)
+    // North offsets need the farm together: only when every turbine was trained in this run.
+    if opts.turbine.is_none() && out.len() >= 3 {
+        let all = store::list_turbines(pool, farm_id).await?;
+        let reference = match &opts.north_reference {
+            None => None,
+            Some(name) => Some(all.iter().find(|t| &t.name == name).map(|t| t.id).ok_or_else(|| {
+                TrainError::UnknownTurbine { farm: opts.farm.clone(), turbine: name.clone() }
+            })?),
+        };
+        let n = north::estimate_north_offsets(pool, farm_id, opts.length_s, &mut out, reference).await?;
+        tracing::info!(turbines = n, "north offsets estimated from the farm consensus");
+    }
+    Ok(out.into_iter().map(|(_, o)| o).collect())
 }
 
 async fn train_turbine(pool: &PgPool, opts: &TrainOptions, t: &TurbineRow) -> Result<TrainOutcome, TrainError> {

@@ -50,8 +50,15 @@ pub struct VaneErrorEstimate {
     pub misalignment_deg: Option<f64>,
     /// `1 - mean(cos^p(gamma))` over operating windows, weighted by power, in percent.
     pub energy_loss_pct: Option<f64>,
-    /// Yaw-position (north) offset relative to the farm consensus or a reference, if estimated.
+    /// Yaw-position (north) offset relative to the farm consensus or a reference, if estimated
+    /// (`model::consensus`; needs three or more turbines trained together).
     pub north_offset_deg: Option<f64>,
+    /// 95 % interval of `north_offset_deg`.
+    #[serde(default)]
+    pub north_offset_ci95: Option<[f64; 2]>,
+    /// Jumps of the north offset (a re-mounted yaw sensor, or a vane step the model did not see).
+    #[serde(default)]
+    pub north_offset_jumps: Vec<DriftEvent>,
     pub drift_events: Vec<DriftEvent>,
     /// Registry version of the model that produced this; 0 before it is registered.
     pub model_version: i32,
@@ -74,6 +81,8 @@ impl VaneErrorEstimate {
             misalignment_deg: None,
             energy_loss_pct: None,
             north_offset_deg: None,
+            north_offset_ci95: None,
+            north_offset_jumps: Vec::new(),
             drift_events: Vec::new(),
             model_version: 0,
             n_windows,

@@ -73,6 +73,9 @@ pub fn render(state: &StateInner) -> String {
     if let Some(scada) = state.scada_requests.get() {
         counter!("trueyaw_scada_requests_total").absolute(scada.load(std::sync::atomic::Ordering::Relaxed));
     }
+    if let Some(exceptions) = state.scada_exceptions.get() {
+        counter!("trueyaw_scada_exceptions_total").absolute(exceptions.load(std::sync::atomic::Ordering::Relaxed));
+    }
     if let Some(ingest) = &state.ingest {
         let w = ingest.writer.snapshot();
         counter!("trueyaw_rows_written_total").absolute(w.rows_written);

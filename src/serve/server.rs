@@ -74,6 +74,7 @@ impl Server {
             latest,
             ingest,
             scada_requests: Default::default(),
+            scada_exceptions: Default::default(),
             drift_open: Default::default(),
             writeback: Some(writeback),
             window_length_s: config.windows.length_min as i32 * 60,
@@ -90,6 +91,7 @@ impl Server {
                 format!("binding the SCADA server to {} (serve.scada_addr)", state.settings.scada_addr)
             })?;
             let _ = state.scada_requests.set(s.requests_served());
+            let _ = state.scada_exceptions.set(s.exceptions_sent());
             Some(s)
         } else {
             None

@@ -81,6 +81,8 @@ pub struct StateInner {
     pub ingest: Option<IngestView>,
     /// Requests answered by the SCADA server, once it is bound.
     pub scada_requests: std::sync::OnceLock<Arc<std::sync::atomic::AtomicU64>>,
+    /// Of those, the ones answered with a Modbus exception.
+    pub scada_exceptions: std::sync::OnceLock<Arc<std::sync::atomic::AtomicU64>>,
     /// Open drift alerts by turbine id (their shift, degrees), as the drift watch last saw them.
     pub drift_open: arc_swap::ArcSwap<HashMap<i32, f64>>,
     /// Guarded write-back of yaw offsets to the Modbus turbines.

@@ -205,3 +205,20 @@ pub async fn activate_version(
     }
     Ok(Ok(before))
 }
+
+/// Replaces the stored estimate of a registered model (north offsets are added after the whole
+/// farm is trained). The update notifies `serve` like any model change.
+pub async fn update_estimate(
+    pool: &PgPool,
+    turbine_id: i32,
+    version: i32,
+    estimate: &serde_json::Value,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE models SET estimate = $3 WHERE turbine_id = $1 AND version = $2")
+        .bind(turbine_id)
+        .bind(version)
+        .bind(estimate)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

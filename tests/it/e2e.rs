@@ -61,6 +61,7 @@ async fn learned_offsets_written_back_point_the_simulated_turbines_into_the_wind
         prep: Default::default(),
         binned: Default::default(),
         neural: trueyaw::model::neural::NeuralConfig::new(),
+        north_reference: None,
     };
     let outcomes = train_farm(&db.pool, &train).await.unwrap();
     assert!(outcomes.iter().all(|o| o.active), "{outcomes:?}");
@@ -100,8 +101,8 @@ async fn learned_offsets_written_back_point_the_simulated_turbines_into_the_wind
     let (a0, a1) = tokio::join!(pointing(&sim, 0, 3), pointing(&sim, 1, 3));
     let after = [a0, a1];
     eprintln!("before {before:?}, written {written:?}, after {after:?}");
-    for i in 0..2 {
-        assert!(after[i].0.abs() < 1.0, "T0{}: misalignment {:.2} deg after write-back", i + 1, after[i].0);
+    for (i, a) in after.iter().enumerate() {
+        assert!(a.0.abs() < 1.0, "T0{}: misalignment {:.2} deg after write-back", i + 1, a.0);
     }
     assert!(before[0].0 < -2.5, "T01 started about 3.5 deg off: {:.2}", before[0].0);
     // Most of the mean loss is the yaw error's wander (dead band, turbulence), which no offset

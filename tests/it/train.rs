@@ -49,6 +49,7 @@ fn options(farm: &str, models_dir: &Path) -> TrainOptions {
         prep: Default::default(),
         binned: Default::default(),
         neural: trueyaw::model::neural::NeuralConfig::new(),
+        north_reference: None,
     }
 }
 
@@ -216,5 +217,35 @@ async fn the_neural_model_finds_a_vane_error_beyond_the_dead_band_where_binned_f
     // The saved ensemble loads into today's code and gives the same estimate.
     let loaded = trueyaw::model::neural::NeuralFit::load(&o.artifact_dir).unwrap();
     assert_eq!(loaded.to_estimate("T01").vane_error_deg, o.estimate.vane_error_deg);
+    db.drop_now().await;
+}
+
+#[tokio::test]
+async fn training_a_farm_of_three_estimates_north_offsets_against_the_farm_consensus() {
+    let db = TestDb::migrated().await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = synth(&dir.path().join("three"), 3, 40);
+    import(&db, "nf", &csv).await;
+    let outcomes = train_farm(&db.pool, &options("nf", &dir.path().join("models"))).await.unwrap();
+    let truth = Truth::read(&dir.path().join("three/truth.json")).unwrap();
+    let mean = truth.turbines.iter().map(|t| t.north_offset_deg).sum::<f64>() / 3.0;
+    let mut reported = 0;
+    for (o, t) in outcomes.iter().zip(&truth.turbines) {
+        // a turbine whose vane error the binned method could not estimate gets no offset
+        let Some(got) = o.estimate.north_offset_deg else {
+            assert!(o.estimate.bins.iter().all(|b| b.vane_error_deg.is_none()), "{}", o.turbine);
+            continue;
+        };
+        reported += 1;
+        let ci = o.estimate.north_offset_ci95.unwrap();
+        let want = t.north_offset_deg - mean;
+        // the consensus corrects each vane with its model: the offset inherits that model's error
+        assert!((got - want).abs() < 1.5, "{}: north offset {got:.2}, true {want:.2} (relative to the farm)", o.turbine);
+        assert!(ci[0] <= got && got <= ci[1]);
+    }
+    assert!(reported >= 2, "offsets for the turbines with a vane-error curve");
+    // stored with the model, so `estimates` and `serve` see it
+    let rows = trueyaw::store::list_models(&db.pool, None).await.unwrap();
+    assert_eq!(rows.iter().filter(|r| r.estimate["north_offset_deg"].is_number()).count(), reported);
     db.drop_now().await;
 }

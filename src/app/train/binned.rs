@@ -89,6 +89,8 @@ pub fn to_estimate(turbine: &str, fit: &BinnedEstimate, windows: &[OperatingWind
         misalignment_deg,
         energy_loss_pct,
         north_offset_deg: None,
+        north_offset_ci95: None,
+        north_offset_jumps: Vec::new(),
         drift_events: Vec::new(),
         model_version: 0,
         n_windows: windows.len(),

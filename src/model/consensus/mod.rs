@@ -22,10 +22,10 @@
 //! 4. Outlier windows (stuck vane, a front reaching turbines minutes apart) are dropped when
 //!    they sit more than [`ConsensusConfig::outlier_mads`] scaled MADs (and at least
 //!    [`ConsensusConfig::outlier_floor_deg`]) from the median of their day.
-//! 5. Intervals: moving-block bootstrap with a fixed seed. The block length is about twice the
-//!    integrated autocorrelation time implied by the lag-1 autocorrelation of the deviation
-//!    series, `2 (1 + ρ) / (1 - ρ)`, and at least `n^(1/3)` windows, so slow wind-regime
-//!    dependence of the vane error does not make the intervals too narrow.
+//! 5. Intervals honest for autocorrelated windows: circular moving-block bootstrap with a fixed
+//!    seed for offsets and jumps (blocks of `3 (1 + ρ) / (1 - ρ)` windows from the lag-1
+//!    autocorrelation ρ, at least `n^(1/3)`), and batch means with a Welch t interval for the
+//!    short recent span of a shift, where a bootstrap is about a quarter too narrow.
 //!
 //! [`north_offsets`] adds binary segmentation on daily means to find offset jumps and reports
 //! the offset of the latest segment, relative to the farm mean or to a named turbine.
@@ -190,7 +190,8 @@ pub struct ConsensusConfig {
     pub sustain_parts: usize,
     /// Shift each part must show, in the overall shift's direction, degrees (default 0.5).
     pub min_part_shift_deg: f64,
-    /// Baseline windows a turbine needs for a shift to be computed (default 72, 12 h).
+    /// Baseline windows a turbine needs for a shift to be computed (default 288, two days: on
+    /// the simulator, baselines of under two days at low wind raised false alarms).
     pub min_baseline_windows: usize,
     /// Recent windows a turbine needs for a shift to be computed (default 12, 2 h).
     pub min_recent_windows: usize,
@@ -213,7 +214,7 @@ impl Default for ConsensusConfig {
             min_shift_deg: 1.5,
             sustain_parts: 4,
             min_part_shift_deg: 0.5,
-            min_baseline_windows: 72,
+            min_baseline_windows: 288,
             min_recent_windows: 12,
         }
     }

@@ -248,11 +248,10 @@ fn solve3(mut a: [[f64; 3]; 3], mut y: [f64; 3]) -> Option<[f64; 3]> {
         }
         a.swap(col, piv);
         y.swap(col, piv);
+        let pivot_row = a[col];
         for r in col + 1..3 {
-            let f = a[r][col] / a[col][col];
-            for c in col..3 {
-                a[r][c] -= f * a[col][c];
-            }
+            let f = a[r][col] / pivot_row[col];
+            a[r].iter_mut().zip(&pivot_row).skip(col).for_each(|(v, p)| *v -= f * p);
             y[r] -= f * y[col];
         }
     }
@@ -261,4 +260,31 @@ fn solve3(mut a: [[f64; 3]; 3], mut y: [f64; 3]) -> Option<[f64; 3]> {
         x[r] = (y[r] - (r + 1..3).map(|c| a[r][c] * x[c]).sum::<f64>()) / a[r][r];
     }
     Some(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn solve3_solves_and_refuses_singular_systems() {
+        let x = solve3([[2.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 4.0]], [3.0, 5.0, 5.0]).unwrap();
+        for (got, want) in x.iter().zip([1.0, 1.0, 1.0]) {
+            assert!((got - want).abs() < 1e-12, "{x:?}");
+        }
+        assert!(solve3([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]], [1.0, 2.0, 3.0]).is_none());
+    }
+
+    #[test]
+    fn baseline_levels_follow_a_quadratic_in_wind_speed_and_clamp_outside_it() {
+        let base: Vec<(f64, f64)> = (0..WS_FIT_MIN_WINDOWS)
+            .map(|k| 4.0 + 8.0 * k as f64 / WS_FIT_MIN_WINDOWS as f64)
+            .map(|ws| (ws, 0.1 * ws * ws))
+            .collect();
+        let levels = BaselineLevels::fit(&base);
+        assert!((levels.at(6.0) - 3.6).abs() < 1e-6);
+        assert!((levels.at(20.0) - levels.at(12.0)).abs() < 1e-12);
+        let short = BaselineLevels::fit(&base[..10]);
+        assert!((short.at(4.0) - short.at(12.0)).abs() < 1e-12, "a short baseline gets a flat level");
+    }
 }

@@ -162,6 +162,8 @@ impl NeuralFit {
             misalignment_deg: Some(avg_meta(|m| m.misalignment_deg)),
             energy_loss_pct: Some(avg_meta(|m| m.energy_loss_pct)),
             north_offset_deg: None,
+            north_offset_ci95: None,
+            north_offset_jumps: Vec::new(),
             drift_events: self.drift_events(),
             model_version: 0,
             n_windows: self.meta.n_windows,

@@ -1,0 +1,92 @@
+//! North offsets after a farm is trained: each turbine's yaw-position offset from the farm
+//! consensus of corrected absolute direction (`model::consensus::north_offsets`), using the
+//! vane errors the turbines' new models just learned. Written into the registered estimates (the
+//! row's update notifies `serve`, whose corrected absolute direction then uses it).
+//! Needs three or more turbines; relative to the farm (offsets sum to zero), or to a reference
+//! turbine named with `--north-reference`.
+
+use std::collections::HashMap;
+
+use chrono::{TimeZone, Utc};
+use sqlx::PgPool;
+
+use super::TrainOutcome;
+use super::binned::interpolate;
+use crate::model::consensus::{ConsensusConfig, DirectionWindow, Reference, VaneCorrection, north_offsets};
+use crate::model::{DriftEvent, VaneErrorEstimate};
+use crate::store::{self, StoreError};
+
+/// Windows slower than this carry little direction information (and no vane error estimate).
+const MIN_WS_MS: f64 = 3.0;
+
+/// e(ws) of each turbine, from its new estimate's bins. A turbine whose model has no curve
+/// still takes part with its raw vane (e = 0): every turbine is aligned by its own fitted
+/// offset before the consensus is taken, so a constant unknown e cannot bias the others; its
+/// own offset is then not reported (it would be north offset plus e).
+struct FromEstimates(HashMap<i32, (Vec<(f64, f64)>, f64)>);
+
+impl VaneCorrection for FromEstimates {
+    fn vane_error_deg(&self, turbine_id: i32, ws: f64) -> Option<f64> {
+        self.0.get(&turbine_id).map(|(points, _)| interpolate(points, ws).unwrap_or(0.0))
+    }
+    fn gain(&self, turbine_id: i32) -> f64 {
+        self.0.get(&turbine_id).map_or(0.0, |(_, k)| *k)
+    }
+}
+
+fn curve(e: &VaneErrorEstimate) -> Vec<(f64, f64)> {
+    e.bins.iter().filter_map(|b| b.vane_error_deg.map(|v| (b.ws, v))).collect()
+}
+
+/// Estimates north offsets for the trained turbines and stores them with their models. Returns
+/// how many turbines got one; `Ok(0)` when the farm is too small or the data too thin (logged).
+pub async fn estimate_north_offsets(
+    pool: &PgPool,
+    farm_id: i32,
+    length_s: i32,
+    outcomes: &mut [(i32, TrainOutcome)],
+    reference: Option<i32>,
+) -> Result<usize, StoreError> {
+    let (from, to) = (Utc.timestamp_opt(0, 0).unwrap(), Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).unwrap());
+    let rows = store::windows::farm_direction_windows(pool, farm_id, length_s, from, to, MIN_WS_MS).await?;
+    let trained: HashMap<i32, usize> = outcomes.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
+    let windows: Vec<DirectionWindow> = rows
+        .iter()
+        .filter(|r| trained.contains_key(&r.turbine_id))
+        .map(|r| DirectionWindow {
+            turbine_id: r.turbine_id,
+            time: r.window_start,
+            nacelle_deg: r.nacelle_deg_mean,
+            vane_deg: r.vane_deg_mean,
+            wind_speed_ms: r.wind_speed_ms_mean,
+        })
+        .collect();
+    let corr = FromEstimates(
+        outcomes.iter().map(|(id, o)| (*id, (curve(&o.estimate), o.estimate.gain))).collect(),
+    );
+    let reference = reference.map_or(Reference::Farm, Reference::Turbine);
+    let offsets = match north_offsets(&windows, &corr, &reference, &ConsensusConfig::default()) {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::info!(error = %e, "no north offsets estimated");
+            return Ok(0);
+        }
+    };
+    let mut n = 0;
+    for off in offsets {
+        let Some(&i) = trained.get(&off.turbine_id) else { continue };
+        let (turbine_id, outcome) = &mut outcomes[i];
+        if curve(&outcome.estimate).is_empty() {
+            continue;
+        }
+        let e = &mut outcome.estimate;
+        e.north_offset_deg = Some(off.north_offset_deg);
+        e.north_offset_ci95 = Some(off.ci95);
+        e.north_offset_jumps =
+            off.jumps.iter().map(|j| DriftEvent { time: j.time, delta_deg: j.delta_deg, ci95: j.ci95 }).collect();
+        let json = serde_json::to_value(&*e).expect("an estimate serialises");
+        store::models::update_estimate(pool, *turbine_id, outcome.version, &json).await?;
+        n += 1;
+    }
+    Ok(n)
+}
