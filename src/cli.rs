@@ -179,14 +179,14 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=200))]
     pub turbines: u32,
     /// How long to run, seconds.
-    #[arg(long, default_value_t = 180)]
+    #[arg(long, default_value_t = 240)]
     pub duration: u64,
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 30.0, value_parser = positive_speedup)]
     pub speedup: f64,
     /// Days of synthetic history (same seed and physics as the live turbines) to import and
     /// train on before serving corrections; 0 skips training and serving.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=365))]
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(0..=365))]
     pub history_days: u32,
     /// Random seed of the simulated farm.
     #[arg(long, default_value_t = 1)]

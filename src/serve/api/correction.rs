@@ -191,12 +191,20 @@ pub struct CorrectResponse {
 }
 
 fn check_reading(i: usize, r: &RawReading) -> Result<(), ApiError> {
-    let f = |name: &str| format!("readings[{i}].{name}");
-    in_range(&f("vane_deg"), Some(r.vane_deg), -180.0, 180.0, "deg")?;
-    in_range(&f("nacelle_deg"), r.nacelle_deg, 0.0, 360.0, "deg")?;
-    in_range(&f("wind_speed_ms"), Some(r.wind_speed_ms), 0.0, 60.0, "m/s")?;
-    in_range(&f("rotor_rpm"), r.rotor_rpm, 0.0, 100.0, "rpm")?;
-    in_range(&f("pitch_deg"), r.pitch_deg, -10.0, 95.0, "deg")
+    // field names are only formatted for the error: this runs for every reading of a batch
+    let checks = [
+        ("vane_deg", Some(r.vane_deg), -180.0, 180.0, "deg"),
+        ("nacelle_deg", r.nacelle_deg, 0.0, 360.0, "deg"),
+        ("wind_speed_ms", Some(r.wind_speed_ms), 0.0, 60.0, "m/s"),
+        ("rotor_rpm", r.rotor_rpm, 0.0, 100.0, "rpm"),
+        ("pitch_deg", r.pitch_deg, -10.0, 95.0, "deg"),
+    ];
+    for (name, v, lo, hi, unit) in checks {
+        if v.is_some_and(|x| !x.is_finite() || !(lo..=hi).contains(&x)) {
+            return in_range(&format!("readings[{i}].{name}"), v, lo, hi, unit);
+        }
+    }
+    Ok(())
 }
 
 /// Corrects a batch of raw readings with the active model.
