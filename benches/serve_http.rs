@@ -73,13 +73,7 @@ fn main() {
             ("GET .../correction (neural, 5 members)", &get_run, 1.0),
             ("POST .../correct (1,000 readings)", &post_run, 1000.0),
         ] {
-            println!(
-                "| {name} | {:.0} | {:.2} ms | {:.2} ms | {:.0} |",
-                r.rps,
-                r.p50_ms,
-                r.p99_ms,
-                r.rps * per
-            );
+            println!("| {name} | {:.0} | {:.2} ms | {:.2} ms | {:.0} |", r.rps, r.p50_ms, r.p99_ms, r.rps * per);
         }
         println!("ratio GET correction / trivial handler: {:.2}", get_run.rps / trivial_run.rps);
         println!(
@@ -180,17 +174,12 @@ struct WrkRun {
 
 /// Runs wrk (2 threads, `--latency`) off the runtime's threads and parses its report.
 async fn wrk(url: &str, extra: &[&str], seconds: u64, connections: u64) -> WrkRun {
-    let mut args: Vec<String> = vec![
-        "-t2".into(),
-        format!("-c{connections}"),
-        format!("-d{seconds}s"),
-        "--latency".into(),
-    ];
+    let mut args: Vec<String> =
+        vec!["-t2".into(), format!("-c{connections}"), format!("-d{seconds}s"), "--latency".into()];
     args.extend(extra.iter().map(|s| s.to_string()));
     args.push(url.to_string());
-    let out = tokio::task::spawn_blocking(move || Command::new("wrk").args(&args).output().expect("run wrk"))
-        .await
-        .unwrap();
+    let out =
+        tokio::task::spawn_blocking(move || Command::new("wrk").args(&args).output().expect("run wrk")).await.unwrap();
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     eprintln!("{text}");
     let field = |prefix: &str| {

@@ -188,8 +188,21 @@ async fn print_status_rows(
 ) {
     println!(
         "{:<5} {:<7} {:>6} {:>6} {:>8} {:>8} {:>8} {:>9} {:>7} {:>7} | {:>5} {:>10} {:<14} {:>9} {:>9}",
-        "turb", "status", "ok", "failed", "wind m/s", "vane deg", "yaw deg", "power kW", "rows", "windows",
-        "model", "offset deg", "served", "written", "true gam"
+        "turb",
+        "status",
+        "ok",
+        "failed",
+        "wind m/s",
+        "vane deg",
+        "yaw deg",
+        "power kW",
+        "rows",
+        "windows",
+        "model",
+        "offset deg",
+        "served",
+        "written",
+        "true gam"
     );
     let now = Utc::now();
     for (t, h) in config.turbines.iter().zip(health) {

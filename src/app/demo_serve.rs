@@ -21,7 +21,13 @@ use crate::sim::physics::SimProfile;
 use crate::store;
 
 /// Writes `days` of history for the demo farm's turbines (seed `seed`, ending now) and imports it.
-pub async fn import_history(pool: &PgPool, config: &FarmConfig, seed: u64, days: u32, dir: &Path) -> anyhow::Result<()> {
+pub async fn import_history(
+    pool: &PgPool,
+    config: &FarmConfig,
+    seed: u64,
+    days: u32,
+    dir: &Path,
+) -> anyhow::Result<()> {
     let end = Utc::now().duration_trunc(TimeDelta::minutes(10))?;
     let spec = HistorySpec {
         turbines: config.turbines.len(),
@@ -34,7 +40,8 @@ pub async fn import_history(pool: &PgPool, config: &FarmConfig, seed: u64, days:
     let out = dir.join("history");
     let synth = super::synth::SynthOptions { spec, out: out.clone() };
     tokio::task::spawn_blocking(move || super::synth::run(&synth)).await??;
-    let opts = ImportOptions { format: Format::Generic, farm: config.farm.name.clone(), create_turbines: true, length_s: 600 };
+    let opts =
+        ImportOptions { format: Format::Generic, farm: config.farm.name.clone(), create_turbines: true, length_s: 600 };
     let report = import_files(pool, &opts, &[out.join("scada.csv")], |_| {}).await.context("importing the history")?;
     println!("imported {days} days of 10-minute history ({} windows) from the simulator's physics", report.inserted);
     Ok(())
@@ -97,7 +104,10 @@ pub async fn start(
     println!("token     {token}   (operator; shown once)");
     println!("try       curl -H 'Authorization: Bearer {token}' http://{api}/api/v1/turbines/T01/correction");
     println!("training  one job per turbine queued; models appear in the table as they finish");
-    println!("writeback T01 enabled (0.5 deg steps, one per {} s), the others dry-run\n", config.writeback.min_step_interval_s);
+    println!(
+        "writeback T01 enabled (0.5 deg steps, one per {} s), the others dry-run\n",
+        config.writeback.min_step_interval_s
+    );
     Ok(DemoServer { state, tasks })
 }
 

@@ -31,7 +31,6 @@ pub struct PollSummary {
     pub turbines: Vec<crate::ingest::health::TurbineHealth>,
 }
 
-
 impl PollService {
     /// Registers the farm and its turbines (idempotent), starts the writer (which replays any
     /// spool left by an earlier run) and one poll task per turbine. The database must be

@@ -156,9 +156,12 @@ pub async fn train_farm(pool: &PgPool, opts: &TrainOptions) -> Result<Vec<TrainO
         let all = store::list_turbines(pool, farm_id).await?;
         let reference = match &opts.north_reference {
             None => None,
-            Some(name) => Some(all.iter().find(|t| &t.name == name).map(|t| t.id).ok_or_else(|| {
-                TrainError::UnknownTurbine { farm: opts.farm.clone(), turbine: name.clone() }
-            })?),
+            Some(name) => Some(
+                all.iter()
+                    .find(|t| &t.name == name)
+                    .map(|t| t.id)
+                    .ok_or_else(|| TrainError::UnknownTurbine { farm: opts.farm.clone(), turbine: name.clone() })?,
+            ),
         };
         let n = north::estimate_north_offsets(pool, farm_id, opts.length_s, &mut out, reference).await?;
         tracing::info!(turbines = n, "north offsets estimated from the farm consensus");

@@ -8,8 +8,8 @@ mod settings;
 mod writeback;
 
 pub use farm::{FarmConfig, ModbusSource, OpcUaSource, SourceConfig, TurbineConfig};
-pub use writeback::WriteBackSettings;
 pub use settings::{DatabaseSettings, FarmSection, PollSettings, ServeSettings, StorageSettings, WindowSettings};
+pub use writeback::WriteBackSettings;
 
 use std::path::Path;
 

@@ -240,7 +240,11 @@ async fn training_a_farm_of_three_estimates_north_offsets_against_the_farm_conse
         let ci = o.estimate.north_offset_ci95.unwrap();
         let want = t.north_offset_deg - mean;
         // the consensus corrects each vane with its model: the offset inherits that model's error
-        assert!((got - want).abs() < 1.5, "{}: north offset {got:.2}, true {want:.2} (relative to the farm)", o.turbine);
+        assert!(
+            (got - want).abs() < 1.5,
+            "{}: north offset {got:.2}, true {want:.2} (relative to the farm)",
+            o.turbine
+        );
         assert!(ci[0] <= got && got <= ci[1]);
     }
     assert!(reported >= 2, "offsets for the turbines with a vane-error curve");

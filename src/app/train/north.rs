@@ -61,9 +61,7 @@ pub async fn estimate_north_offsets(
             wind_speed_ms: r.wind_speed_ms_mean,
         })
         .collect();
-    let corr = FromEstimates(
-        outcomes.iter().map(|(id, o)| (*id, (curve(&o.estimate), o.estimate.gain))).collect(),
-    );
+    let corr = FromEstimates(outcomes.iter().map(|(id, o)| (*id, (curve(&o.estimate), o.estimate.gain))).collect());
     let reference = reference.map_or(Reference::Farm, Reference::Turbine);
     let offsets = match north_offsets(&windows, &corr, &reference, &ConsensusConfig::default()) {
         Ok(o) => o,

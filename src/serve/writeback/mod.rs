@@ -37,10 +37,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
+pub use crate::config::WriteBackSettings;
 pub use audit::HOLD_REPEAT;
 pub use device::{CommandDevice, DeviceError};
 pub use policy::{Decision, DeviceState, HoldReason, PolicyInput, Target, decide};
-pub use crate::config::WriteBackSettings;
 
 use crate::config::ModbusSource;
 use crate::domain::TurbineName;

@@ -29,7 +29,11 @@ async fn two_workers_never_claim_the_same_job_and_a_dead_workers_job_comes_back(
     assert_ne!(x.id, y.id);
     assert!(store::jobs::claim(&db.pool, "w3", lease).await.unwrap().is_none());
     // w1 dies holding its job: once the lease is over, another worker takes it back
-    sqlx::query("UPDATE jobs SET lease_until = now() - interval '1 s' WHERE id = $1").bind(x.id).execute(&db.pool).await.unwrap();
+    sqlx::query("UPDATE jobs SET lease_until = now() - interval '1 s' WHERE id = $1")
+        .bind(x.id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
     let again = store::jobs::claim(&db.pool, "w3", lease).await.unwrap().expect("expired lease is reclaimed");
     assert_eq!(again.id, x.id);
     assert_eq!(again.attempts, 2);
@@ -84,9 +88,10 @@ async fn a_training_asked_for_over_the_api_runs_and_its_model_is_served() {
 
     // a cadence queues every turbine whose newest model is too old (T02 has none; T01 is fresh)
     let sched = SchedulerOptions { retrain_every: Some(Duration::from_secs(3600)), ..sched };
-    let due = store::jobs::turbines_due(&s.db.pool, s.state.farm_id, store::jobs::KIND_TRAIN, Duration::from_secs(3600))
-        .await
-        .unwrap();
+    let due =
+        store::jobs::turbines_due(&s.db.pool, s.state.farm_id, store::jobs::KIND_TRAIN, Duration::from_secs(3600))
+            .await
+            .unwrap();
     assert_eq!(due, vec![s.turbine_id("T02")]);
     scheduler::tick(&s.db.pool, &sched).await.unwrap();
     s.wait_for_version("T02", 1).await;
