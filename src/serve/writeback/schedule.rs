@@ -23,10 +23,12 @@ pub async fn step_all(wb: &WriteBack, state: &AppState) {
     }
 }
 
-/// Runs [`step_all`] every `writeback.interval_s` until `stop`.
+/// Runs [`step_all`] every `writeback.interval_s` until `stop`, the first one an interval after
+/// start (the caches have filled by then, and a restart loop cannot hammer the controllers).
 pub async fn run(wb: Arc<WriteBack>, state: AppState, stop: CancellationToken) {
     let mut tick = tokio::time::interval(wb.settings().interval());
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await; // the immediate first tick
     loop {
         tokio::select! {
             _ = stop.cancelled() => return,

@@ -54,7 +54,8 @@ impl Served {
         config.serve.stale_after_s = 120;
         config.serve.open_read = open_read;
         config.serve.max_batch_readings = 100;
-        config.serve.drift_watch_every_s = 0; // tests call the watch themselves
+        config.serve.drift_watch_every_s = 0; // tests call the watch and the write-back themselves
+        config.writeback.interval_s = 86_400;
         tune(&mut config);
         let server = Server::build(&config, db.pool.clone(), None).await.expect("server builds");
         let (api, scada, state) = (server.api_addr(), server.scada_addr().expect("scada on"), server.state());
