@@ -25,5 +25,19 @@ for seed in $SEEDS; do
   echo "== seed $seed: $TURBINES turbines x $DAYS days ($PROFILE); train binned $(awk "BEGIN{printf \"%.1f\", $t2-$t1}") s, neural $(awk "BEGIN{printf \"%.1f\", $t3-$t2}") s (all turbines)"
   "$bin" --log warn evaluate --truth "$work/$farm/truth.json" --farm "$farm" --format table
   echo
-  "$bin" --log warn evaluate --truth "$work/$farm/truth.json" --farm "$farm" --format json | tr -d '\n'; echo
+  "$bin" --log warn evaluate --truth "$work/$farm/truth.json" --farm "$farm" --format json | tr -d '\n' | tee -a "$work/eval.jsonl"; echo
+  echo >> "$work/eval.jsonl"
 done
+# Over every seed: median bin RMSE per method and the share of bins whose interval holds the truth.
+python3 - "$work/eval.jsonl" <<'PY'
+import json, statistics, sys
+rows = [r for line in open(sys.argv[1]) if line.strip() for r in json.loads(line)["rows"]]
+for m in ("neural", "binned"):
+    mine = [r for r in rows if r["method"] == m]
+    rmse = [r["rmse_bins_deg"] for r in mine if r["rmse_bins_deg"] is not None]
+    cov, n = sum(r["bins_covered"] for r in mine), sum(r["bins_compared"] for r in mine)
+    hits, miss, fa = (sum(r[k] for r in mine) for k in ("drift_hits", "drift_misses", "drift_false_alarms"))
+    med = f"{statistics.median(rmse):.2f}" if rmse else "-"
+    print(f"{m}: {len(rmse)} of {len(mine)} turbines estimated, median bin RMSE {med} deg, "
+          f"interval coverage {cov}/{n} bins ({100*cov/max(n,1):.0f} %), drift hits {hits} misses {miss} false alarms {fa}")
+PY

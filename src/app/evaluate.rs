@@ -8,6 +8,8 @@
 //!   count too: a served correction uses them. Truth bins are at free wind speed, model bins at
 //!   nacelle wind speed; the difference is part of what is measured.
 //! - `operating_error_deg`: model operating `vane_error_deg` minus the truth's mean over 4-11 m/s.
+//! - `bins_covered`: of the compared bins, those whose 95 % interval contains the truth (the
+//!   target is at least 90 % of bins over a benchmark).
 //! - drift: a truth event with |delta| ≥ 2 deg inside the model's data range is hit when a model
 //!   event lies within ±3 days (each model event matches once); model events near no truth event
 //!   are false alarms; `drift_time_error_h` is the mean absolute time error of the hits.
@@ -48,6 +50,8 @@ pub struct EvalRow {
     /// `active`, `rejected` or `superseded`.
     pub status: String,
     pub bins_compared: usize,
+    /// Compared bins whose 95 % interval contains the truth.
+    pub bins_covered: usize,
     pub rmse_bins_deg: Option<f64>,
     pub model_operating_deg: Option<f64>,
     pub truth_operating_deg: Option<f64>,
@@ -124,15 +128,14 @@ pub fn score(
     let current = truth.vane_error_by_bin.last().map(|p| p.bins.as_slice()).unwrap_or_default();
     let truth_ops: Vec<f64> = current.iter().filter(|b| operating(b.ws)).map(|b| b.vane_error_deg).collect();
     let truth_operating_deg = (!truth_ops.is_empty()).then(|| truth_ops.iter().sum::<f64>() / truth_ops.len() as f64);
-    let sq: Vec<f64> = est
+    let pairs: Vec<(&crate::model::BinVaneError, f64)> = est
         .bins
         .iter()
-        .filter(|b| operating(b.ws))
-        .filter_map(|b| {
-            let t = current.iter().find(|t| (t.ws - b.ws).abs() < 1e-9)?;
-            Some((b.vane_error_deg? - t.vane_error_deg).powi(2))
-        })
+        .filter(|b| operating(b.ws) && b.vane_error_deg.is_some())
+        .filter_map(|b| Some((b, current.iter().find(|t| (t.ws - b.ws).abs() < 1e-9)?.vane_error_deg)))
         .collect();
+    let sq: Vec<f64> = pairs.iter().filter_map(|(b, t)| Some((b.vane_error_deg? - t).powi(2))).collect();
+    let bins_covered = pairs.iter().filter(|(b, t)| b.ci95.is_some_and(|[lo, hi]| lo <= *t && *t <= hi)).count();
     let rmse_bins_deg = (!sq.is_empty()).then(|| (sq.iter().sum::<f64>() / sq.len() as f64).sqrt());
 
     let in_range = |t: DateTime<Utc>| from.is_none_or(|f| t >= f) && to.is_none_or(|e| t <= e);
@@ -163,6 +166,7 @@ pub fn score(
         model_version: est.model_version,
         status: String::new(),
         bins_compared: sq.len(),
+        bins_covered,
         rmse_bins_deg,
         model_operating_deg: est.vane_error_deg,
         truth_operating_deg,
@@ -178,13 +182,14 @@ pub fn score(
 pub fn table(r: &EvalReport) -> String {
     let mut s = format!("scoring the {} against {}\n", r.note, r.truth);
     s += &format!(
-        "{:<10} {:<8} {:<7} {:>3} {:<10} {:>5} {:>9} {:>9} {:>9} {:>9} {:>4} {:>4} {:>4} {:>7}\n",
+        "{:<10} {:<8} {:<7} {:>3} {:<10} {:>5} {:>5} {:>9} {:>9} {:>9} {:>9} {:>4} {:>4} {:>4} {:>7}\n",
         "farm",
         "turbine",
         "method",
         "ver",
         "status",
         "bins",
+        "cover",
         "rmse deg",
         "model",
         "truth",
@@ -196,13 +201,14 @@ pub fn table(r: &EvalReport) -> String {
     );
     for x in &r.rows {
         s += &format!(
-            "{:<10} {:<8} {:<7} {:>3} {:<10} {:>5} {:>9} {:>9} {:>9} {:>9} {:>4} {:>4} {:>4} {:>7}\n",
+            "{:<10} {:<8} {:<7} {:>3} {:<10} {:>5} {:>5} {:>9} {:>9} {:>9} {:>9} {:>4} {:>4} {:>4} {:>7}\n",
             x.farm,
             x.turbine,
             x.method,
             x.model_version,
             x.status,
             x.bins_compared,
+            x.bins_covered,
             x.rmse_bins_deg.map_or("-".to_string(), |v| format!("{v:.2}")),
             fmt_deg(x.model_operating_deg),
             fmt_deg(x.truth_operating_deg),
@@ -212,6 +218,14 @@ pub fn table(r: &EvalReport) -> String {
             x.drift_false_alarms,
             x.drift_time_error_h.map_or("-".to_string(), |v| format!("{v:.1}")),
         );
+    }
+    for method in ["neural", "binned"] {
+        let rows = r.rows.iter().filter(|x| x.method == method);
+        let (covered, compared) = rows.fold((0, 0), |(c, n), x| (c + x.bins_covered, n + x.bins_compared));
+        if compared > 0 {
+            let pct = 100.0 * covered as f64 / compared as f64;
+            s += &format!("95 % intervals containing the truth, {method}: {covered} of {compared} bins ({pct:.0} %)\n");
+        }
     }
     s
 }
