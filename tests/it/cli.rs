@@ -111,3 +111,63 @@ async fn sigterm_stops_the_poller_with_every_polled_reading_stored() {
     assert_eq!(stored as u64, polls, "every polled reading was flushed before exit");
     db.drop_now().await;
 }
+
+#[tokio::test]
+async fn serve_with_the_poller_answers_with_a_cli_token_and_stops_on_sigterm() {
+    let device = FakeDevice::steady().await;
+    let db = TestDb::empty().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (api, scada) = (crate::support::farm::free_port(), crate::support::farm::free_port());
+    let sections = format!(
+        "[poll]\ninterval_ms = 200\n[serve]\napi_addr = \"127.0.0.1:{api}\"\nscada_addr = \"127.0.0.1:{scada}\"\n\
+         run_poller = true\nlatest_refresh_ms = 200\nretrain_every_h = 0\n"
+    );
+    let config = one_turbine_farm(dir.path(), device.port, &sections);
+    // `serve` migrates; the token command does too, so either may come first
+    let out = trueyaw()
+        .args(["token", "create", "--name", "ops", "--role", "viewer"])
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(token.starts_with("ty_"));
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trueyaw"))
+        .args(["--log", "warn", "serve", "--config"])
+        .arg(&config)
+        .env("DATABASE_URL", &db.url)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let url = |p: &str| format!("http://127.0.0.1:{api}{p}");
+    let mut up = false;
+    for _ in 0..100 {
+        if http.get(url("/health")).send().await.is_ok_and(|r| r.status() == 200) {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(up, "serve answered /health within 20 s");
+    // the in-process poller feeds the latest-readings cache
+    let mut age = None;
+    for _ in 0..50 {
+        let t: serde_json::Value =
+            http.get(url("/api/v1/turbines/T01")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        age = t["last_reading_age_s"].as_f64();
+        if age.is_some() {
+            assert_eq!(t["status"], "no_model");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(age.is_some(), "a polled reading reached the API");
+    let metrics = http.get(url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("trueyaw_rows_written_total"), "{metrics}");
+    let pid = child.id().unwrap().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait()).await.unwrap().unwrap();
+    assert_eq!(status.code(), Some(0));
+    db.drop_now().await;
+}
