@@ -15,6 +15,7 @@
 //! - [`ingest`]: device sources, the poller, the batch writer with its on-disk spool, and the
 //!   import of SCADA CSV exports into windows.
 //! - [`model`]: vane-error estimation: data preparation and the binned power-peak baseline.
+//! - [`report`]: per-turbine and farm calibration reports (HTML with an SVG chart, JSON, CSV).
 //! - [`serve`]: the REST API, the SCADA Modbus server and guarded yaw-offset write-back.
 //! - [`sim`]: the turbine simulator (physics, Modbus and OPC UA servers, ground truth) and the
 //!   synthetic-history generator behind `trueyaw synth`.
@@ -29,6 +30,7 @@ pub mod domain;
 pub mod ingest;
 pub mod model;
 pub mod opcua_pki;
+pub mod report;
 pub mod serve;
 pub mod sim;
 pub mod store;

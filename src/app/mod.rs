@@ -8,6 +8,7 @@ pub mod evaluate;
 pub mod import;
 pub mod migrate;
 pub mod poll;
+pub mod report;
 pub mod scheduler;
 pub mod serve;
 pub mod simulate;

@@ -1,0 +1,88 @@
+//! `trueyaw report`: writes the calibration report of one turbine (`<out>/<farm>-<turbine>.*`)
+//! or the farm summary (`<out>/<farm>.*`) in the chosen formats. CSV is one file per table:
+//! a turbine gives `-summary.csv` and `-bins.csv`, a farm `<farm>.csv`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::report::{self, csv, html};
+use crate::store;
+
+/// An output format of `report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Self-contained page with the chart (prints well).
+    Html,
+    /// Pretty JSON of the whole report.
+    Json,
+    /// One CSV per table.
+    Csv,
+}
+
+/// Connects, builds the report of `turbine` (the farm summary when None) and writes it into
+/// `out` (created if missing) in each of `formats`. Returns the files written.
+pub async fn run(
+    database_url: &str,
+    farm: &str,
+    turbine: Option<&str>,
+    out: &Path,
+    formats: &[Format],
+) -> anyhow::Result<Vec<PathBuf>> {
+    let redacted = crate::config::redact_url(database_url);
+    let pool = store::connect(database_url, 2).await.with_context(|| format!("connecting to {redacted}"))?;
+    let result = match turbine {
+        Some(t) => report::build_turbine_report(&pool, farm, t).await.map(|r| Built::Turbine(Box::new(r))),
+        None => report::build_farm_report(&pool, farm).await.map(Built::Farm),
+    };
+    pool.close().await;
+    let built = result?; // typed error outermost so `main` can map usage errors to exit 2
+    let files = write_report(&built, out, formats)?;
+    for f in &files {
+        println!("{}", f.display());
+    }
+    Ok(files)
+}
+
+/// A built report of either kind.
+#[derive(Debug, Clone)]
+pub enum Built {
+    Turbine(Box<report::TurbineReport>),
+    Farm(report::FarmReport),
+}
+
+/// Renders `built` into `out` in each format (each format once, in the order given).
+pub fn write_report(built: &Built, out: &Path, formats: &[Format]) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating the output directory {}", out.display()))?;
+    let stem = match built {
+        Built::Turbine(r) => format!("{}-{}", r.farm, r.turbine),
+        Built::Farm(r) => r.farm.clone(),
+    };
+    let mut files: Vec<(PathBuf, String)> = Vec::new();
+    let mut done = Vec::new();
+    for f in formats {
+        if done.contains(f) {
+            continue;
+        }
+        done.push(*f);
+        let path = |suffix: &str| out.join(format!("{stem}{suffix}"));
+        match (f, built) {
+            (Format::Json, Built::Turbine(r)) => files.push((path(".json"), report::to_json(r))),
+            (Format::Json, Built::Farm(r)) => files.push((path(".json"), report::to_json(r))),
+            (Format::Html, Built::Turbine(r)) => files.push((path(".html"), html::turbine_html(r))),
+            (Format::Html, Built::Farm(r)) => files.push((path(".html"), html::farm_html(r))),
+            (Format::Csv, Built::Turbine(r)) => {
+                let c = csv::turbine_csv(r);
+                files.push((path("-summary.csv"), c.summary));
+                files.push((path("-bins.csv"), c.bins));
+            }
+            (Format::Csv, Built::Farm(r)) => files.push((path(".csv"), csv::farm_csv(r))),
+        }
+    }
+    let mut written = Vec::with_capacity(files.len());
+    for (path, text) in files {
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}
