@@ -60,9 +60,27 @@ pub enum Command {
     /// Create, list or revoke API bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Calibration report of a turbine (or the farm summary ranked by recoverable energy): HTML, JSON, CSV.
+    Report(ReportArgs),
     /// Yaw-offset write-back: show a turbine's command registers, or revert it to offset 0.
     #[command(subcommand)]
     Writeback(WritebackCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Farm of the turbine(s).
+    #[arg(long)]
+    pub farm: String,
+    /// One turbine's report; without it, the farm summary.
+    #[arg(long)]
+    pub turbine: Option<String>,
+    /// Output directory (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Formats to write, comma separated.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,json,csv")]
+    pub format: Vec<crate::app::report::Format>,
 }
 
 #[derive(Debug, Subcommand)]

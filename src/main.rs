@@ -85,6 +85,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(TokenCommand::List) => app::token::list(&url()).await,
         Command::Token(TokenCommand::Revoke { name }) => app::token::revoke(&url(), &name).await,
+        Command::Report(args) => {
+            let r = app::report::run(&url(), &args.farm, args.turbine.as_deref(), &args.out, &args.format).await;
+            if let Err(e) = &r
+                && let Some(u) = e.downcast_ref::<trueyaw::report::ReportError>().filter(|u| u.is_usage())
+            {
+                eprintln!("error: {u}");
+                std::process::exit(2);
+            }
+            r.map(drop)
+        }
         Command::Writeback(WritebackCommand::Status { config, turbine }) => {
             app::writeback::status(&config::load(&config)?, cli.database_url.as_deref(), &turbine).await
         }

@@ -42,7 +42,12 @@ pub async fn run(config: FarmConfig, opts: ServeOptions, stop: CancellationToken
             retrain_every: (retrain > 0).then(|| Duration::from_secs(retrain * 3600)),
             poll_every: Duration::from_secs(5),
             lease: Duration::from_secs(3600),
-            train: super::train::TrainOptions { farm: config.farm.name.clone(), ..opts.train.clone() },
+            // trains on the windows the poller makes (`windows.length_min`)
+            train: super::train::TrainOptions {
+                farm: config.farm.name.clone(),
+                length_s: config.windows.length_min as i32 * 60,
+                ..opts.train.clone()
+            },
             database_url: opts.database_url.clone(),
         };
         tasks.spawn(scheduler::run(pool.clone(), sched, stop.clone()));

@@ -9,6 +9,7 @@ pub mod error;
 pub mod estimates;
 mod extract;
 pub mod models;
+pub mod report;
 pub mod system;
 pub mod turbines;
 pub mod writeback;
@@ -38,7 +39,7 @@ use super::state::AppState;
         turbines::list, turbines::detail,
         data::readings, data::windows,
         correction::correction, correction::correct,
-        estimates::farm_estimates, estimates::turbine_estimate, estimates::drift_events, estimates::open_alerts,
+        estimates::farm_estimates, estimates::turbine_estimate, estimates::drift_events, estimates::open_alerts, report::report,
         models::list_versions, models::activate, models::train, models::job,
         writeback::status, writeback::revert,
     ),
@@ -74,6 +75,7 @@ pub fn app(state: AppState) -> Router {
         .merge(correction::router())
         .merge(estimates::router())
         .merge(models::router())
+        .merge(report::router())
         .merge(writeback::router());
     Router::new()
         .merge(system::router())

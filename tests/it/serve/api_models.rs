@@ -57,3 +57,17 @@ async fn asking_twice_to_train_queues_one_job() {
     assert_eq!(s.get("/api/v1/jobs/999999", op).await.status(), 404);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_calibration_report_is_served_as_json_for_turbines_with_a_model() {
+    let s = Served::start(false).await;
+    s.register_model("T01", 0.0, true).await;
+    let v = Some(s.viewer.as_str());
+    let r: serde_json::Value = s.get("/api/v1/turbines/T01/report", v).await.json().await.unwrap();
+    assert_eq!(r["turbine"], "T01");
+    let offset = r["static_offset"]["yaw_offset_deg"].as_f64().unwrap();
+    assert!((offset - crate::support::serve::test_e(7.5)).abs() < 1e-9, "{r}");
+    assert_eq!(s.get("/api/v1/turbines/T02/report", v).await.status(), 404, "no model");
+    assert_eq!(s.get("/api/v1/turbines/T09/report", v).await.status(), 404);
+    s.stop().await;
+}
