@@ -166,10 +166,32 @@ impl Batch {
     }
 }
 
-/// Indices of a bootstrap resample (with replacement) of `n` windows, deterministic for `seed`.
-pub fn bootstrap(n: usize, seed: u64) -> Vec<usize> {
+/// Fewest distinct days for resampling whole days; shorter histories resample single windows.
+const MIN_BLOCK_DAYS: usize = 20;
+
+/// Indices of a bootstrap resample of the windows `w`, deterministic for `seed`: whole UTC
+/// days drawn with replacement until the resample holds as many windows as `w` (a block
+/// bootstrap). Neighbouring windows share weather, wind regime and controller state, so
+/// resampling single windows treats them as independent and gives intervals too narrow (the
+/// accuracy benchmark measured 72 % coverage for nominal 95 % that way). With fewer than
+/// [`MIN_BLOCK_DAYS`] days, single windows are resampled.
+pub fn bootstrap(w: &[OperatingWindow], seed: u64) -> Vec<usize> {
+    let n = w.len();
     let mut rng = StdRng::seed_from_u64(seed ^ 0xB007_57A9);
-    let mut idx: Vec<usize> = (0..n).map(|_| rng.random_range(0..n)).collect();
+    let mut days: std::collections::BTreeMap<i64, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, x) in w.iter().enumerate() {
+        days.entry(x.time.timestamp().div_euclid(86_400)).or_default().push(i);
+    }
+    let mut idx: Vec<usize> = if days.len() >= MIN_BLOCK_DAYS {
+        let days: Vec<Vec<usize>> = days.into_values().collect();
+        let mut idx = Vec::with_capacity(n + 200);
+        while idx.len() < n {
+            idx.extend_from_slice(&days[rng.random_range(0..days.len())]);
+        }
+        idx
+    } else {
+        (0..n).map(|_| rng.random_range(0..n)).collect()
+    };
     idx.sort_unstable(); // order does not matter to a full-batch loss; sorted is cache-friendlier
     idx
 }

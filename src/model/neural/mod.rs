@@ -8,7 +8,7 @@
 //!    pitch; the performance target `power / (scale · (ws / 10)³)`; 7-day drift blocks from the
 //!    first window.
 //! 2. Train M members ([`NeuralConfig::ensemble_size`]), each on a bootstrap resample of the
-//!    windows with its own seed: Adam on mini-batches (fixed step budget, early stop on
+//!    windows (whole days drawn with replacement, see `data::bootstrap`) with its own seed: Adam on mini-batches (fixed step budget, early stop on
 //!    plateau, see `training`) minimising MSE of performance plus
 //!    `drift_penalty · Σ_b |d_b − d_{b−1}|` (L1, so a re-mounted vane is one step, not a ramp)
 //!    plus `bias_penalty · mean f_θ²`. Members train in parallel threads.
@@ -168,7 +168,7 @@ pub fn estimate_neural(windows: &[OperatingWindow], cfg: &NeuralConfig) -> Resul
     let norm = data::Normalizer::fit(windows, cfg.drift_block_days);
     let train = |m: usize| {
         let seed = cfg.seed.wrapping_add(m as u64);
-        training::train_member(windows, &data::bootstrap(windows.len(), seed), &norm, cfg, seed)
+        training::train_member(windows, &data::bootstrap(windows, seed), &norm, cfg, seed)
     };
     // members are independent: one thread each, up to the cores available (results keep member
     // order, so the fit does not depend on the thread count)
