@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod dashboard;
 pub mod drift_watch;
 pub mod latest;
 pub mod live;

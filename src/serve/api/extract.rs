@@ -19,15 +19,34 @@ pub struct Query<T>(pub T);
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct JsonBody<T>(pub T);
 
-/// The bearer token's caller, if a valid one was presented.
+/// Name of the cookie the dashboard keeps the token in (set by `/login`, HttpOnly).
+pub const TOKEN_COOKIE: &str = "trueyaw_token";
+
+/// The token of the `trueyaw_token` cookie, if any (browsers cannot send bearer headers from a link).
+fn cookie_token(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(TOKEN_COOKIE)?.strip_prefix('='))
+}
+
+/// The caller of the bearer token (or, for the dashboard, the token cookie), if one was presented.
 async fn bearer(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiError> {
-    let Some(value) = parts.headers.get(AUTHORIZATION) else { return Ok(None) };
-    let secret = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or(ApiError::BadRequest { detail: "Authorization must be `Bearer <token>`".into(), field: None })?;
+    let secret = match parts.headers.get(AUTHORIZATION) {
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or(ApiError::BadRequest { detail: "Authorization must be `Bearer <token>`".into(), field: None })?,
+        None => match cookie_token(parts) {
+            Some(t) => t,
+            None => return Ok(None),
+        },
+    };
     match state.tokens.verify(secret).await? {
         Some(c) => Ok(Some(c)),
         None => Err(ApiError::Unauthorized),

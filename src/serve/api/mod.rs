@@ -8,6 +8,7 @@ pub mod data;
 pub mod error;
 pub mod estimates;
 mod extract;
+pub use extract::{TOKEN_COOKIE, Viewer};
 pub mod models;
 pub mod report;
 pub mod system;
@@ -79,6 +80,7 @@ pub fn app(state: AppState) -> Router {
         .merge(writeback::router());
     Router::new()
         .merge(system::router())
+        .merge(super::dashboard::router())
         .nest("/api/v1", v1)
         .fallback(not_found)
         .with_state(state)

@@ -6,6 +6,7 @@ mod api_correction;
 mod api_data;
 mod api_models;
 mod api_writeback;
+mod dashboard;
 mod drift_watch;
 mod fuzz;
 mod scada_live;

@@ -1,0 +1,199 @@
+//! The operator dashboard's farm overview at `/`: every turbine with its live status, newest
+//! reading age, active model, vane error with interval, misalignment, energy loss, drift alert
+//! and write-back mode. Plain server-rendered HTML (no script, no asset from anywhere),
+//! refreshing itself every 10 s, sortable by links (keyboard accessible), same tokens as the
+//! API: `/login?token=...` (or the form) keeps the token in an HttpOnly cookie.
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::api::Viewer;
+use super::live::{LiveStatus, live};
+use super::state::AppState;
+use crate::report::escape_html;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/", get(overview)).route("/login", get(login))
+}
+
+/// One row of the overview.
+struct Row {
+    turbine: String,
+    status: &'static str,
+    age_s: Option<f64>,
+    model: Option<i32>,
+    vane_error: Option<(f64, Option<[f64; 2]>)>,
+    misalignment: Option<f64>,
+    loss_pct: Option<f64>,
+    drift_deg: Option<f64>,
+    writeback: &'static str,
+    served: LiveStatus,
+}
+
+fn rows(state: &AppState) -> Vec<Row> {
+    let drift = state.drift_open.load();
+    state
+        .turbines
+        .all()
+        .iter()
+        .map(|t| {
+            let l = live(state, t.id);
+            let m = state.models.get(t.id);
+            let e = m.as_ref().map(|m| &m.estimate);
+            let status = match l.reading_age_s {
+                None => "offline",
+                Some(a) if a > state.settings.stale_after_s as f64 => "stale",
+                Some(_) => "live",
+            };
+            let writeback =
+                match state.writeback.as_deref().map(|wb| (wb, wb.turbines().find(|n| n.as_str() == t.name))) {
+                    Some((wb, Some(n))) if wb.settings().is_enabled(n) => "write",
+                    Some((_, Some(_))) => "dry-run",
+                    _ => "-", // no command register (OPC UA)
+                };
+            Row {
+                turbine: t.name.clone(),
+                status,
+                age_s: l.reading_age_s,
+                model: l.model_version,
+                vane_error: e.and_then(|e| e.vane_error_deg.map(|v| (v, e.ci95))),
+                misalignment: e.and_then(|e| e.misalignment_deg),
+                loss_pct: e.and_then(|e| e.energy_loss_pct),
+                drift_deg: drift.get(&t.id).copied(),
+                writeback,
+                served: l.status,
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OverviewQuery {
+    /// `turbine` (default), `status`, `age`, `vane`, `loss`.
+    sort: Option<String>,
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    viewer: Result<Option<Viewer>, super::api::error::ApiError>,
+    Query(q): Query<OverviewQuery>,
+) -> Response {
+    match viewer {
+        Ok(Some(_)) => {}
+        Ok(None) if state.settings.open_read => {}
+        _ => return (StatusCode::UNAUTHORIZED, Html(login_page(&state.farm, viewer.is_err()))).into_response(),
+    }
+    let mut rows = rows(&state);
+    let key = q.sort.as_deref().unwrap_or("turbine");
+    let desc =
+        |a: Option<f64>, b: Option<f64>| b.unwrap_or(f64::NEG_INFINITY).total_cmp(&a.unwrap_or(f64::NEG_INFINITY));
+    match key {
+        "status" => rows.sort_by_key(|r| r.status),
+        "age" => rows.sort_by(|a, b| desc(a.age_s, b.age_s)),
+        "vane" => rows.sort_by(|a, b| desc(a.vane_error.map(|v| v.0.abs()), b.vane_error.map(|v| v.0.abs()))),
+        "loss" => rows.sort_by(|a, b| desc(a.loss_pct, b.loss_pct)),
+        _ => rows.sort_by(|a, b| a.turbine.cmp(&b.turbine)),
+    }
+    Html(page(&state.farm, key, &rows)).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    token: Option<String>,
+}
+
+async fn login(State(state): State<AppState>, Query(q): Query<LoginQuery>) -> Response {
+    let Some(token) = q.token.filter(|t| !t.is_empty()) else {
+        return Html(login_page(&state.farm, false)).into_response();
+    };
+    match state.tokens.verify(&token).await {
+        Ok(Some(_)) => {
+            let mut r = Redirect::to("/").into_response();
+            let cookie = format!("{}={token}; Path=/; HttpOnly; SameSite=Strict", super::api::TOKEN_COOKIE);
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        _ => (StatusCode::UNAUTHORIZED, Html(login_page(&state.farm, true))).into_response(),
+    }
+}
+
+const STYLE: &str = "body{font:16px/1.4 system-ui,sans-serif;margin:1.5rem;color:#111}\
+table{border-collapse:collapse;width:100%}th,td{padding:.4rem .6rem;border-bottom:1px solid #ccc;text-align:right}\
+th:first-child,td:first-child{text-align:left}th a{color:inherit}a:focus{outline:3px solid #06c}\
+.live{color:#060}.stale{color:#a60}.offline{color:#b00}.alert{color:#b00;font-weight:bold}\
+@media (min-width:1600px){body{font-size:22px}}";
+
+fn login_page(farm: &str, failed: bool) -> String {
+    format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><title>trueyaw {farm}: sign in</title>\
+         <style>{STYLE}</style></head><body><h1>trueyaw: {farm}</h1>{msg}\
+         <form action=/login method=get><label for=token>API token</label> \
+         <input id=token name=token type=password autocomplete=off size=70> <button>Sign in</button></form>\
+         <p>Create one with <code>trueyaw token create --name NAME --role viewer</code>.</p></body></html>",
+        farm = escape_html(farm),
+        msg = if failed { "<p class=alert role=alert>That token is not valid.</p>" } else { "" },
+    )
+}
+
+fn fmt(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "-".into(), |v| format!("{v:.digits$}"))
+}
+
+fn page(farm: &str, sort: &str, rows: &[Row]) -> String {
+    let head = [("turbine", "Turbine"), ("status", "Status"), ("age", "Reading age s")];
+    let mut h = String::new();
+    for (k, label) in head {
+        h += &format!(
+            "<th scope=col><a href=\"/?sort={k}\"{}>{label}</a></th>",
+            if k == sort { " aria-sort=ascending" } else { "" }
+        );
+    }
+    h += "<th scope=col>Model</th><th scope=col><a href=\"/?sort=vane\">Vane error deg [95 %]</a></th>\
+          <th scope=col>Misalignment deg</th><th scope=col><a href=\"/?sort=loss\">Energy loss %</a></th>\
+          <th scope=col>Drift alert</th><th scope=col>Write-back</th><th scope=col>Served</th>";
+    let mut body = String::new();
+    for r in rows {
+        let vane = match r.vane_error {
+            Some((v, Some([lo, hi]))) => format!("{v:+.2} [{lo:+.2}, {hi:+.2}]"),
+            Some((v, None)) => format!("{v:+.2}"),
+            None => "-".into(),
+        };
+        let drift = r.drift_deg.map_or_else(|| "-".into(), |d| format!("<span class=alert>{d:+.1} deg</span>"));
+        body += &format!(
+            "<tr><td><a href=\"/api/v1/turbines/{t}\">{t}</a></td><td class={s}>{s}</td><td>{age}</td><td>{model}</td>\
+             <td>{vane}</td><td>{mis}</td><td>{loss}</td><td>{drift}</td><td>{wb}</td><td>{served}</td></tr>",
+            t = escape_html(&r.turbine),
+            s = r.status,
+            age = fmt(r.age_s, 0),
+            model = r.model.map_or_else(|| "-".into(), |v| format!("v{v}")),
+            mis = fmt(r.misalignment, 2),
+            loss = fmt(r.loss_pct, 2),
+            wb = r.writeback,
+            served = match r.served {
+                LiveStatus::Ok => "ok",
+                LiveStatus::Stale => "stale",
+                LiveStatus::NoModel => "no model",
+                LiveStatus::LowConfidence => "low confidence",
+            },
+        );
+    }
+    format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><meta http-equiv=refresh content=10>\
+         <meta name=viewport content=\"width=device-width,initial-scale=1\"><title>trueyaw {farm}</title>\
+         <style>{STYLE}</style></head><body><h1>trueyaw: farm {farm}</h1>\
+         <p>{n} turbines, updated {now} UTC (refreshes every 10 s). API: <a href=/api/v1/docs/>/api/v1/docs</a>.</p>\
+         <table><caption>Turbines, sorted by {sort}</caption><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>\
+         </body></html>",
+        farm = escape_html(farm),
+        n = rows.len(),
+        now = Utc::now().format("%Y-%m-%d %H:%M:%S"),
+        sort = escape_html(sort),
+    )
+}
