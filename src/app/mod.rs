@@ -3,6 +3,7 @@
 
 pub mod demo;
 mod demo_serve;
+pub mod dispatch;
 pub mod estimates;
 pub mod evaluate;
 pub mod import;
