@@ -30,12 +30,14 @@ struct Row {
     vane_error: Option<(f64, Option<[f64; 2]>)>,
     misalignment: Option<f64>,
     loss_pct: Option<f64>,
+    /// Energy the misalignment costs per year, MWh (from the calibration report's figures).
+    loss_mwh: Option<f64>,
     drift_deg: Option<f64>,
     writeback: &'static str,
     served: LiveStatus,
 }
 
-fn rows(state: &AppState) -> Vec<Row> {
+fn rows(state: &AppState, loss_mwh: &std::collections::HashMap<String, f64>) -> Vec<Row> {
     let drift = state.drift_open.load();
     state
         .turbines
@@ -64,6 +66,7 @@ fn rows(state: &AppState) -> Vec<Row> {
                 vane_error: e.and_then(|e| e.vane_error_deg.map(|v| (v, e.ci95))),
                 misalignment: e.and_then(|e| e.misalignment_deg),
                 loss_pct: e.and_then(|e| e.energy_loss_pct),
+                loss_mwh: loss_mwh.get(&t.name).copied(),
                 drift_deg: drift.get(&t.id).copied(),
                 writeback,
                 served: l.status,
@@ -88,7 +91,13 @@ async fn overview(
         Ok(None) if state.settings.open_read => {}
         _ => return (StatusCode::UNAUTHORIZED, Html(login_page(&state.farm, viewer.is_err()))).into_response(),
     }
-    let mut rows = rows(&state);
+    // MWh/year needs each turbine's mean power from its windows: one report query per page
+    // (every 10 s per open page), not on the correction path
+    let loss_mwh = match crate::report::build_farm_report(&state.pool, &state.farm).await {
+        Ok(r) => r.turbines.into_iter().filter_map(|t| Some((t.turbine, t.annual_loss_mwh?))).collect(),
+        Err(_) => Default::default(),
+    };
+    let mut rows = rows(&state, &loss_mwh);
     let key = q.sort.as_deref().unwrap_or("turbine");
     let desc =
         |a: Option<f64>, b: Option<f64>| b.unwrap_or(f64::NEG_INFINITY).total_cmp(&a.unwrap_or(f64::NEG_INFINITY));
@@ -156,7 +165,7 @@ fn page(farm: &str, sort: &str, rows: &[Row]) -> String {
         );
     }
     h += "<th scope=col>Model</th><th scope=col><a href=\"/?sort=vane\">Vane error deg [95 %]</a></th>\
-          <th scope=col>Misalignment deg</th><th scope=col><a href=\"/?sort=loss\">Energy loss %</a></th>\
+          <th scope=col>Misalignment deg</th><th scope=col><a href=\"/?sort=loss\">Energy loss %</a></th><th scope=col>Loss MWh/year</th>\
           <th scope=col>Drift alert</th><th scope=col>Write-back</th><th scope=col>Served</th>";
     let mut body = String::new();
     for r in rows {
@@ -168,13 +177,14 @@ fn page(farm: &str, sort: &str, rows: &[Row]) -> String {
         let drift = r.drift_deg.map_or_else(|| "-".into(), |d| format!("<span class=alert>{d:+.1} deg</span>"));
         body += &format!(
             "<tr><td><a href=\"/api/v1/turbines/{t}\">{t}</a></td><td class={s}>{s}</td><td>{age}</td><td>{model}</td>\
-             <td>{vane}</td><td>{mis}</td><td>{loss}</td><td>{drift}</td><td>{wb}</td><td>{served}</td></tr>",
+             <td>{vane}</td><td>{mis}</td><td>{loss}</td><td>{mwh}</td><td>{drift}</td><td>{wb}</td><td>{served}</td></tr>",
             t = escape_html(&r.turbine),
             s = r.status,
             age = fmt(r.age_s, 0),
             model = r.model.map_or_else(|| "-".into(), |v| format!("v{v}")),
             mis = fmt(r.misalignment, 2),
             loss = fmt(r.loss_pct, 2),
+            mwh = fmt(r.loss_mwh, 1),
             wb = r.writeback,
             served = match r.served {
                 LiveStatus::Ok => "ok",

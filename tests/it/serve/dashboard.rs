@@ -32,6 +32,7 @@ async fn the_overview_needs_a_token_and_lists_every_turbine_with_its_correction(
     assert!(html.contains("class=live>live"), "T01 has a fresh reading");
     assert!(html.contains("class=offline>offline"), "T02 has none");
     assert!(html.contains("http-equiv=refresh"));
+    assert!(html.contains("Loss MWh/year"));
     let bad = no_redirect.get(s.url("/login?token=ty_nope")).send().await.unwrap();
     assert_eq!(bad.status(), 401);
     s.stop().await;
