@@ -44,16 +44,7 @@ pub async fn watch_once(state: &AppState) -> anyhow::Result<WatchRound> {
     let rows =
         store::windows::farm_direction_windows(&state.pool, state.farm_id, state.window_length_s, from, now, MIN_WS_MS)
             .await?;
-    let windows: Vec<DirectionWindow> = rows
-        .iter()
-        .map(|r| DirectionWindow {
-            turbine_id: r.turbine_id,
-            time: r.window_start,
-            nacelle_deg: r.nacelle_deg_mean,
-            vane_deg: r.vane_deg_mean,
-            wind_speed_ms: r.wind_speed_ms_mean,
-        })
-        .collect();
+    let windows: Vec<DirectionWindow> = rows.iter().map(DirectionWindow::from).collect();
     let mut round = WatchRound::default();
     let shifts = match direction_shifts(&windows, recent_from, &ConsensusConfig::default()) {
         Ok(s) => s,

@@ -50,17 +50,8 @@ pub async fn estimate_north_offsets(
     let (from, to) = (Utc.timestamp_opt(0, 0).unwrap(), Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).unwrap());
     let rows = store::windows::farm_direction_windows(pool, farm_id, length_s, from, to, MIN_WS_MS).await?;
     let trained: HashMap<i32, usize> = outcomes.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
-    let windows: Vec<DirectionWindow> = rows
-        .iter()
-        .filter(|r| trained.contains_key(&r.turbine_id))
-        .map(|r| DirectionWindow {
-            turbine_id: r.turbine_id,
-            time: r.window_start,
-            nacelle_deg: r.nacelle_deg_mean,
-            vane_deg: r.vane_deg_mean,
-            wind_speed_ms: r.wind_speed_ms_mean,
-        })
-        .collect();
+    let windows: Vec<DirectionWindow> =
+        rows.iter().filter(|r| trained.contains_key(&r.turbine_id)).map(DirectionWindow::from).collect();
     let corr = FromEstimates(outcomes.iter().map(|(id, o)| (*id, (curve(&o.estimate), o.estimate.gain))).collect());
     let reference = reference.map_or(Reference::Farm, Reference::Turbine);
     let offsets = match north_offsets(&windows, &corr, &reference, &ConsensusConfig::default()) {

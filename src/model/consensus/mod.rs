@@ -78,6 +78,19 @@ pub struct DirectionWindow {
     pub wind_speed_ms: f64,
 }
 
+impl From<&crate::store::windows::DirectionRow> for DirectionWindow {
+    /// A stored operating window's direction means.
+    fn from(r: &crate::store::windows::DirectionRow) -> Self {
+        Self {
+            turbine_id: r.turbine_id,
+            time: r.window_start,
+            nacelle_deg: r.nacelle_deg_mean,
+            vane_deg: r.vane_deg_mean,
+            wind_speed_ms: r.wind_speed_ms_mean,
+        }
+    }
+}
+
 /// What to subtract from a turbine's vane before comparing: its active model's vane error e and
 /// gain k (e at the window's wind speed when you have it; a constant per turbine is acceptable).
 pub trait VaneCorrection {
