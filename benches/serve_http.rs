@@ -5,7 +5,7 @@
 //! - `POST /api/v1/turbines/T01/correct` with 1,000-reading batches, in readings/s.
 //!
 //! `cargo bench --bench serve_http` (env: DATABASE_URL for the server, BENCH_SECONDS default 10,
-//! BENCH_CONNECTIONS default 64). Needs `wrk` (Debian package `wrk`). Server and wrk share the
+//! BENCH_CONNECTIONS default 32). Needs `wrk` (Debian package `wrk`). Server and wrk share the
 //! machine's cores, as they would on a small farm server; each gets 2 threads.
 
 #[path = "common/mod.rs"]
@@ -24,7 +24,7 @@ use trueyaw::store::{self, NewModel};
 
 fn main() {
     let seconds: u64 = common::env_or("BENCH_SECONDS", 10);
-    let connections: u64 = common::env_or("BENCH_CONNECTIONS", 64);
+    let connections: u64 = common::env_or("BENCH_CONNECTIONS", 32);
     if Command::new("wrk").arg("--version").output().is_err() {
         eprintln!("wrk is not installed (apt-get install wrk)");
         std::process::exit(2);

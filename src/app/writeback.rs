@@ -5,9 +5,9 @@ use anyhow::Context;
 
 use crate::config::{FarmConfig, SourceConfig};
 use crate::serve::writeback::{WriteBack, WriteBackTurbine};
-use crate::store;
+use crate::store::{self, PgPool};
 
-async fn setup(config: &FarmConfig, url: Option<&str>, turbine: &str) -> anyhow::Result<(WriteBack, i32)> {
+async fn setup(config: &FarmConfig, url: Option<&str>, turbine: &str) -> anyhow::Result<(WriteBack, i32, PgPool)> {
     let url = url.map(str::to_string).unwrap_or_else(|| config.database_url());
     let pool = super::poll::connect_and_migrate(&url, 2, &Default::default()).await?;
     let farm_id = store::upsert_farm(&pool, &config.farm.name).await?;
@@ -21,12 +21,12 @@ async fn setup(config: &FarmConfig, url: Option<&str>, turbine: &str) -> anyhow:
     };
     let id = store::upsert_turbine(&pool, farm_id, t.name.as_str(), &t.source.describe()).await?;
     let wb_turbine = WriteBackTurbine { name: t.name.clone(), turbine_id: id, modbus: m.clone() };
-    Ok((WriteBack::new(pool, config.writeback.clone(), vec![wb_turbine])?, id))
+    Ok((WriteBack::new(pool.clone(), config.writeback.clone(), vec![wb_turbine])?, id, pool))
 }
 
 /// Prints the command registers and the latest decisions.
 pub async fn status(config: &FarmConfig, url: Option<&str>, turbine: &str) -> anyhow::Result<()> {
-    let (wb, id) = setup(config, url, turbine).await?;
+    let (wb, id, pool) = setup(config, url, turbine).await?;
     let name = wb.turbines().next().cloned().context("turbine")?;
     let mode = if wb.settings().is_enabled(&name) { "write" } else { "dry-run" };
     match wb.read_device(&name).await {
@@ -37,7 +37,6 @@ pub async fn status(config: &FarmConfig, url: Option<&str>, turbine: &str) -> an
         ),
         Err(e) => println!("{turbine}: mode {mode}, registers unreadable: {e}"),
     }
-    let pool = store::connect(&url.map(str::to_string).unwrap_or_else(|| config.database_url()), 2).await?;
     for r in store::yaw_offset_writes::recent_yaw_offset_writes(&pool, id, 10).await? {
         println!("  {} {:<8} {:<10} {}", r.time.to_rfc3339(), r.mode, r.actor, r.reason);
     }
@@ -46,7 +45,7 @@ pub async fn status(config: &FarmConfig, url: Option<&str>, turbine: &str) -> an
 
 /// Reverts the turbine to offset 0, correction off.
 pub async fn revert(config: &FarmConfig, url: Option<&str>, turbine: &str) -> anyhow::Result<()> {
-    let (wb, _) = setup(config, url, turbine).await?;
+    let (wb, _, _) = setup(config, url, turbine).await?;
     let name = wb.turbines().next().cloned().context("turbine")?;
     let r = wb.revert(&name, "cli").await?;
     println!(

@@ -52,12 +52,12 @@ fn rows(state: &AppState, loss_mwh: &std::collections::HashMap<String, f64>) -> 
                 Some(a) if a > state.settings.stale_after_s as f64 => "stale",
                 Some(_) => "live",
             };
-            let writeback =
-                match state.writeback.as_deref().map(|wb| (wb, wb.turbines().find(|n| n.as_str() == t.name))) {
-                    Some((wb, Some(n))) if wb.settings().is_enabled(n) => "write",
-                    Some((_, Some(_))) => "dry-run",
-                    _ => "-", // no command register (OPC UA)
-                };
+            let wb = &state.writeback;
+            let writeback = match wb.turbines().find(|n| n.as_str() == t.name) {
+                Some(n) if wb.settings().is_enabled(n) => "write",
+                Some(_) => "dry-run",
+                None => "-", // no command register (OPC UA)
+            };
             Row {
                 turbine: t.name.clone(),
                 status,

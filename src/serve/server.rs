@@ -76,7 +76,7 @@ impl Server {
             scada_requests: Default::default(),
             scada_exceptions: Default::default(),
             drift_open: Default::default(),
-            writeback: Some(writeback),
+            writeback,
             window_length_s: config.windows.length_min as i32 * 60,
             started: Instant::now(),
             settings,
@@ -119,9 +119,7 @@ impl Server {
         let period = Duration::from_millis(state.settings.latest_refresh_ms);
         tasks.spawn(state.latest.clone().run(state.pool.clone(), state.farm_id, period, stop.clone()));
         tasks.spawn(super::drift_watch::run(state.clone(), stop.clone()));
-        if let Some(wb) = state.writeback.clone() {
-            tasks.spawn(super::writeback::schedule::run(wb, state.clone(), stop.clone()));
-        }
+        tasks.spawn(super::writeback::schedule::run(state.writeback.clone(), state.clone(), stop.clone()));
         if let Some(scada) = self.scada {
             let stop = stop.clone();
             tasks.spawn(async move {

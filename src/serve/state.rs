@@ -86,7 +86,7 @@ pub struct StateInner {
     /// Open drift alerts by turbine id (their shift, degrees), as the drift watch last saw them.
     pub drift_open: arc_swap::ArcSwap<HashMap<i32, f64>>,
     /// Guarded write-back of yaw offsets to the Modbus turbines.
-    pub writeback: Option<Arc<crate::serve::writeback::WriteBack>>,
+    pub writeback: Arc<crate::serve::writeback::WriteBack>,
     /// Window length the drift watch reads, seconds (the poller's `windows.length_min`).
     pub window_length_s: i32,
     pub started: Instant,

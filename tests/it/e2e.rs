@@ -13,7 +13,7 @@ use trueyaw::app::train::{Gates, Method, TrainOptions, train_farm};
 use trueyaw::ingest::import::{Format, ImportOptions, import_files};
 use trueyaw::serve::Server;
 use trueyaw::serve::writeback::schedule::step_all;
-use trueyaw::sim::farm::{self, SimHandle, SimOptions, SimProfile};
+use trueyaw::sim::farm::{SimHandle, SimProfile};
 use trueyaw::sim::history::HistorySpec;
 
 use crate::support::db::TestDb;
@@ -67,19 +67,7 @@ async fn learned_offsets_written_back_point_the_simulated_turbines_into_the_wind
     let outcomes = train_farm(&db.pool, &train).await.unwrap();
     assert!(outcomes.iter().all(|o| o.active), "{outcomes:?}");
 
-    let sim = farm::start(SimOptions {
-        turbines: 2,
-        base_port: 0,
-        host: "127.0.0.1".parse().unwrap(),
-        seed: SEED,
-        speedup: 20_000.0,
-        start: Utc::now(),
-        opcua_port: None,
-        truth_path: None,
-        profile: SimProfile::clean(),
-    })
-    .await
-    .unwrap();
+    let sim = crate::support::sim::clean_farm(2, SEED, 20_000.0, Utc::now()).await;
     let mut config =
         farm("e2e", (0..2).map(|i| modbus(sim.modbus_addr(i).port(), 1)).collect(), &dir.path().join("spool"));
     config.serve.api_addr = "127.0.0.1:0".parse().unwrap();
@@ -94,7 +82,7 @@ async fn learned_offsets_written_back_point_the_simulated_turbines_into_the_wind
 
     let (b0, b1) = tokio::join!(pointing(&sim, 0, 6), pointing(&sim, 1, 6));
     let before = [b0, b1];
-    let wb = state.writeback.clone().unwrap();
+    let wb = state.writeback.clone();
     for _ in 0..20 {
         step_all(&wb, &state).await; // 0.5 deg a step, capped at the target
     }

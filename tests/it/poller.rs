@@ -6,7 +6,6 @@ use chrono::{Duration as ChronoDuration, Utc};
 use serde_json::json;
 use trueyaw::app::poll::PollService;
 use trueyaw::domain::{Quality, Signal};
-use trueyaw::sim::farm::{SimOptions, SimProfile};
 use trueyaw::store;
 
 use crate::support::db::TestDb;
@@ -50,19 +49,7 @@ async fn polled_rows_in_postgres_match_what_a_pymodbus_device_served() {
 
 #[tokio::test]
 async fn a_turbine_killed_and_restarted_mid_run_is_recovered_while_the_others_keep_their_schedule() {
-    let sim = trueyaw::sim::farm::start(SimOptions {
-        turbines: 3,
-        base_port: 0,
-        host: "127.0.0.1".parse().unwrap(),
-        seed: 11,
-        speedup: 1.0,
-        start: Utc::now(),
-        opcua_port: None,
-        truth_path: None,
-        profile: SimProfile::clean(),
-    })
-    .await
-    .unwrap();
+    let sim = crate::support::sim::clean_farm(3, 11, 1.0, Utc::now()).await;
     let db = TestDb::migrated().await;
     let spool = tempfile::tempdir().unwrap();
     let sources = (0..3).map(|i| modbus(sim.modbus_addr(i).port(), 1)).collect();

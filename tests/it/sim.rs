@@ -17,19 +17,7 @@ use crate::support::farm::{python, python_has};
 /// A farm on ephemeral ports. At `speedup` 0.01 the first physics step comes after 100 s,
 /// so the panels hold still for the whole test and reads can be compared exactly.
 async fn start(turbines: usize, seed: u64, speedup: f64) -> SimHandle {
-    farm::start(SimOptions {
-        turbines,
-        base_port: 0,
-        host: "127.0.0.1".parse().unwrap(),
-        seed,
-        speedup,
-        start: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-        opcua_port: None,
-        truth_path: None,
-        profile: SimProfile::clean(),
-    })
-    .await
-    .expect("simulated farm starts")
+    crate::support::sim::clean_farm(turbines, seed, speedup, Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()).await
 }
 
 async fn connect(addr: SocketAddr, unit: u8) -> Context {

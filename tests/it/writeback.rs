@@ -17,7 +17,7 @@ use trueyaw::domain::{RegisterMap, TurbineName};
 use trueyaw::serve::writeback::{
     Decision, DeviceState, HoldReason, Target, WriteBack, WriteBackError, WriteBackSettings, WriteBackTurbine,
 };
-use trueyaw::sim::farm::{self, SimHandle, SimOptions, SimProfile};
+use trueyaw::sim::farm::SimHandle;
 use trueyaw::store::yaw_offset_writes::{YawOffsetWriteRow, recent_yaw_offset_writes};
 use trueyaw::store::{upsert_farm, upsert_turbine};
 
@@ -89,19 +89,7 @@ impl Bench {
 
 /// One simulated turbine; at `speedup` 0.01 its physics holds still for the whole test.
 async fn sim(speedup: f64, seed: u64) -> SimHandle {
-    farm::start(SimOptions {
-        turbines: 1,
-        base_port: 0,
-        host: "127.0.0.1".parse().unwrap(),
-        seed,
-        speedup,
-        start: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
-        opcua_port: None,
-        truth_path: None,
-        profile: SimProfile::clean(),
-    })
-    .await
-    .expect("simulated farm starts")
+    crate::support::sim::clean_farm(1, seed, speedup, Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()).await
 }
 
 fn modes(rows: &[YawOffsetWriteRow]) -> Vec<&str> {

@@ -49,7 +49,7 @@ pub struct WriteBackStatus {
 }
 
 fn writeback_of<'a>(state: &'a AppState, name: &str) -> Result<(&'a WriteBack, TurbineName), ApiError> {
-    let wb = state.writeback.as_deref().ok_or_else(|| ApiError::Conflict("write-back is not set up".into()))?;
+    let wb = &*state.writeback;
     let turbine = wb.turbines().find(|t| t.as_str() == name).cloned().ok_or_else(|| {
         ApiError::Conflict(format!("turbine {name} has no yaw-offset command register (Modbus only)"))
     })?;

@@ -6,26 +6,13 @@ use std::time::Duration;
 use chrono::Utc;
 use trueyaw::config::SourceConfig;
 use trueyaw::serve::writeback::schedule::step_all;
-use trueyaw::sim::farm::{self, SimOptions, SimProfile};
 
 use crate::support::farm::modbus;
 use crate::support::serve::{Served, test_e};
 
 #[tokio::test]
 async fn the_loop_steps_enabled_turbines_dry_runs_the_rest_and_revert_hands_back() {
-    let sim = farm::start(SimOptions {
-        turbines: 2,
-        base_port: 0,
-        host: "127.0.0.1".parse().unwrap(),
-        seed: 4,
-        speedup: 1.0,
-        start: Utc::now(),
-        opcua_port: None,
-        truth_path: None,
-        profile: SimProfile::clean(),
-    })
-    .await
-    .unwrap();
+    let sim = crate::support::sim::clean_farm(2, 4, 1.0, Utc::now()).await;
     let addrs = [sim.modbus_addr(0), sim.modbus_addr(1)];
     let s = Served::start_farm(2, false, |c| {
         for (t, a) in c.turbines.iter_mut().zip(addrs) {
@@ -39,7 +26,7 @@ async fn the_loop_steps_enabled_turbines_dry_runs_the_rest_and_revert_hands_back
     s.register_model("T02", 0.0, true).await;
     s.wait_for_version("T01", 1).await;
     s.wait_for_version("T02", 1).await;
-    let wb = s.state.writeback.clone().unwrap();
+    let wb = s.state.writeback.clone();
     step_all(&wb, &s.state).await;
 
     let v = Some(s.viewer.as_str());

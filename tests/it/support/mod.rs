@@ -5,3 +5,4 @@ pub mod fake_device;
 pub mod farm;
 pub mod proxy;
 pub mod serve;
+pub mod sim;
