@@ -36,8 +36,10 @@ for m in ("neural", "binned"):
     mine = [r for r in rows if r["method"] == m]
     rmse = [r["rmse_bins_deg"] for r in mine if r["rmse_bins_deg"] is not None]
     cov, n = sum(r["bins_covered"] for r in mine), sum(r["bins_compared"] for r in mine)
-    hits, miss, fa = (sum(r[k] for r in mine) for k in ("drift_hits", "drift_misses", "drift_false_alarms"))
+    hits, miss, fa, rh, rm = (sum(r[k] for r in mine) for k in
+                              ("drift_hits", "drift_misses", "drift_false_alarms", "ramp_hits", "ramp_misses"))
     med = f"{statistics.median(rmse):.2f}" if rmse else "-"
     print(f"{m}: {len(rmse)} of {len(mine)} turbines estimated, median bin RMSE {med} deg, "
-          f"interval coverage {cov}/{n} bins ({100*cov/max(n,1):.0f} %), drift hits {hits} misses {miss} false alarms {fa}")
+          f"interval coverage {cov}/{n} bins ({100*cov/max(n,1):.0f} %), drift steps: {hits} hits {miss} misses, "
+          f"ramps: {rh} hits {rm} misses, false alarms {fa}")
 PY

@@ -10,9 +10,11 @@
 //! - `operating_error_deg`: model operating `vane_error_deg` minus the truth's mean over 4-11 m/s.
 //! - `bins_covered`: of the compared bins, those whose 95 % interval contains the truth (the
 //!   target is at least 90 % of bins over a benchmark).
-//! - drift: a truth event with |delta| ≥ 2 deg inside the model's data range is hit when a model
-//!   event lies within ±3 days (each model event matches once); model events near no truth event
-//!   are false alarms; `drift_time_error_h` is the mean absolute time error of the hits.
+//! - drift: a truth step with |delta| ≥ 2 deg inside the model's data range is hit when a model
+//!   event lies within ±3 days (each model event matches once); `drift_time_error_h` is the mean
+//!   absolute time error of those hits. A ramp (the error moving over 3-30 days) has no single
+//!   time: it is hit when a model event lies between its start and end, ±3 days, and counted
+//!   apart (`ramp_hits`, `ramp_misses`). Model events near no truth event are false alarms.
 
 use std::path::Path;
 
@@ -22,8 +24,9 @@ use serde::Serialize;
 
 use super::estimates::farm_id;
 use super::train::{TrainError, fmt_deg};
-use crate::model::VaneErrorEstimate;
-use crate::sim::truth::{Truth, TurbineTruth};
+use crate::model::{DriftEvent, VaneErrorEstimate};
+use crate::sim::truth::{DriftEventTruth, Truth, TurbineTruth};
+use crate::sim::vane::DriftKind;
 use crate::store::{self, PgPool};
 
 /// Smallest truth drift event a model is expected to find, degrees.
@@ -60,6 +63,9 @@ pub struct EvalRow {
     pub drift_misses: usize,
     pub drift_false_alarms: usize,
     pub drift_time_error_h: Option<f64>,
+    /// Truth ramps (|delta| ≥ 2 deg) with a model event between their start and end (± 3 days).
+    pub ramp_hits: usize,
+    pub ramp_misses: usize,
 }
 
 /// What `evaluate` reports.
@@ -139,26 +145,7 @@ pub fn score(
     let rmse_bins_deg = (!sq.is_empty()).then(|| (sq.iter().sum::<f64>() / sq.len() as f64).sqrt());
 
     let in_range = |t: DateTime<Utc>| from.is_none_or(|f| t >= f) && to.is_none_or(|e| t <= e);
-    let mut used = vec![false; est.drift_events.len()];
-    let (mut hits, mut misses, mut time_err_h) = (0, 0, Vec::new());
-    for ev in truth.drift_events.iter().filter(|e| e.delta_deg.abs() >= MIN_DRIFT_DEG && in_range(e.time)) {
-        let nearest = (0..used.len())
-            .filter(|&k| !used[k] && (est.drift_events[k].time - ev.time).abs() <= DRIFT_TOLERANCE)
-            .min_by_key(|&k| (est.drift_events[k].time - ev.time).abs());
-        match nearest {
-            Some(k) => {
-                used[k] = true;
-                hits += 1;
-                time_err_h.push((est.drift_events[k].time - ev.time).num_seconds().abs() as f64 / 3600.0);
-            }
-            None => misses += 1,
-        }
-    }
-    // A model event near a smaller truth event is not a false alarm either.
-    let false_alarms = (0..used.len())
-        .filter(|&k| !used[k])
-        .filter(|&k| !truth.drift_events.iter().any(|e| (est.drift_events[k].time - e.time).abs() <= DRIFT_TOLERANCE))
-        .count();
+    let drift = score_drift(&est.drift_events, &truth.drift_events, in_range);
     EvalRow {
         farm: String::new(),
         turbine: est.turbine.clone(),
@@ -171,18 +158,95 @@ pub fn score(
         model_operating_deg: est.vane_error_deg,
         truth_operating_deg,
         operating_error_deg: est.vane_error_deg.zip(truth_operating_deg).map(|(m, t)| m - t),
-        drift_hits: hits,
-        drift_misses: misses,
-        drift_false_alarms: false_alarms,
-        drift_time_error_h: (!time_err_h.is_empty()).then(|| time_err_h.iter().sum::<f64>() / time_err_h.len() as f64),
+        drift_hits: drift.hits,
+        drift_misses: drift.misses,
+        drift_false_alarms: drift.false_alarms,
+        drift_time_error_h: drift.time_error_h,
+        ramp_hits: drift.ramp_hits,
+        ramp_misses: drift.ramp_misses,
     }
+}
+
+/// Drift scores of one turbine; see the module docs.
+struct DriftScore {
+    hits: usize,
+    misses: usize,
+    false_alarms: usize,
+    time_error_h: Option<f64>,
+    ramp_hits: usize,
+    ramp_misses: usize,
+}
+
+/// Matches model events to truth events: each step (|delta| ≥ [`MIN_DRIFT_DEG`], inside the
+/// data) to the nearest unused model event within [`DRIFT_TOLERANCE`]; then each such ramp to
+/// an unused model event anywhere from its start to its end, widened by the tolerance. A model
+/// event near no truth event (nor inside a ramp), of any size, is a false alarm.
+fn score_drift(
+    model: &[DriftEvent],
+    truth: &[DriftEventTruth],
+    in_range: impl Fn(DateTime<Utc>) -> bool,
+) -> DriftScore {
+    let span = |e: &DriftEventTruth| (e.time - DRIFT_TOLERANCE, ramp_end(e) + DRIFT_TOLERANCE);
+    let in_range = &in_range;
+    let expected = |kind: DriftKind| {
+        truth.iter().filter(move |e| e.kind == kind && e.delta_deg.abs() >= MIN_DRIFT_DEG && in_range(e.time))
+    };
+    let mut used = vec![false; model.len()];
+    let (mut hits, mut misses, mut time_err_h) = (0, 0, Vec::new());
+    for ev in expected(DriftKind::Step) {
+        let nearest = (0..model.len())
+            .filter(|&k| !used[k] && (model[k].time - ev.time).abs() <= DRIFT_TOLERANCE)
+            .min_by_key(|&k| (model[k].time - ev.time).abs());
+        match nearest {
+            Some(k) => {
+                used[k] = true;
+                hits += 1;
+                time_err_h.push((model[k].time - ev.time).num_seconds().abs() as f64 / 3600.0);
+            }
+            None => misses += 1,
+        }
+    }
+    let (mut ramp_hits, mut ramp_misses) = (0, 0);
+    for ev in expected(DriftKind::Ramp) {
+        let (lo, hi) = span(ev);
+        match (0..model.len()).find(|&k| !used[k] && lo <= model[k].time && model[k].time <= hi) {
+            Some(k) => {
+                used[k] = true;
+                ramp_hits += 1;
+            }
+            None => ramp_misses += 1,
+        }
+    }
+    // A model event near a smaller truth event is not a false alarm either.
+    let false_alarms = (0..model.len())
+        .filter(|&k| !used[k])
+        .filter(|&k| {
+            !truth.iter().any(|e| {
+                let (lo, hi) = span(e);
+                lo <= model[k].time && model[k].time <= hi
+            })
+        })
+        .count();
+    DriftScore {
+        hits,
+        misses,
+        false_alarms,
+        time_error_h: (!time_err_h.is_empty()).then(|| time_err_h.iter().sum::<f64>() / time_err_h.len() as f64),
+        ramp_hits,
+        ramp_misses,
+    }
+}
+
+/// When a truth event's change is complete (its time for a step).
+fn ramp_end(e: &DriftEventTruth) -> DateTime<Utc> {
+    e.time + Duration::seconds(e.duration_s as i64)
 }
 
 /// The human-readable table.
 pub fn table(r: &EvalReport) -> String {
     let mut s = format!("scoring the {} against {}\n", r.note, r.truth);
     s += &format!(
-        "{:<10} {:<8} {:<7} {:>3} {:<10} {:>5} {:>5} {:>9} {:>9} {:>9} {:>9} {:>4} {:>4} {:>4} {:>7}\n",
+        "{:<10} {:<8} {:<7} {:>3} {:<10} {:>5} {:>5} {:>9} {:>9} {:>9} {:>9} {:>4} {:>4} {:>4} {:>7} {:>5}\n",
         "farm",
         "turbine",
         "method",
@@ -197,11 +261,12 @@ pub fn table(r: &EvalReport) -> String {
         "hit",
         "miss",
         "fa",
-        "dt h"
+        "dt h",
+        "ramps"
     );
     for x in &r.rows {
         s += &format!(
-            "{:<10} {:<8} {:<7} {:>3} {:<10} {:>5} {:>5} {:>9} {:>9} {:>9} {:>9} {:>4} {:>4} {:>4} {:>7}\n",
+            "{:<10} {:<8} {:<7} {:>3} {:<10} {:>5} {:>5} {:>9} {:>9} {:>9} {:>9} {:>4} {:>4} {:>4} {:>7} {:>5}\n",
             x.farm,
             x.turbine,
             x.method,
@@ -217,6 +282,7 @@ pub fn table(r: &EvalReport) -> String {
             x.drift_misses,
             x.drift_false_alarms,
             x.drift_time_error_h.map_or("-".to_string(), |v| format!("{v:.1}")),
+            format!("{}/{}", x.ramp_hits, x.ramp_hits + x.ramp_misses),
         );
     }
     for method in ["neural", "binned"] {

@@ -16,6 +16,7 @@
 //! `member_<m>.bpk` weight file per ensemble member, loadable with `NeuralFit::load`.
 
 mod binned;
+mod breaks;
 mod gates;
 mod north;
 
@@ -28,7 +29,7 @@ use serde_json::json;
 
 pub use self::binned::{REPORT_BINS_MS, interpolate, to_estimate};
 pub use self::gates::Gates;
-use crate::model::neural::{NeuralConfig, NeuralError, NeuralFit, estimate_neural};
+use crate::model::neural::{NeuralConfig, NeuralError, NeuralFit, estimate_neural_with_breaks};
 use crate::model::{BinnedConfig, FilterCounts, PrepConfig, VaneErrorEstimate, estimate_binned, prepare_rows};
 use crate::store::{self, PgPool, StoreError, TurbineRow};
 
@@ -147,9 +148,15 @@ pub async fn train_farm(pool: &PgPool, opts: &TrainOptions) -> Result<Vec<TrainO
             return Err(TrainError::UnknownTurbine { farm: opts.farm.clone(), turbine: name.clone() });
         }
     }
+    // Direction change points need the whole farm, even when one turbine is trained.
+    let breaks = match opts.method {
+        Method::Neural => breaks::farm_breaks(pool, farm_id, opts.length_s).await?,
+        Method::Binned => Default::default(), // static by design
+    };
     let mut out = Vec::with_capacity(turbines.len());
     for t in &turbines {
-        out.push((t.id, train_turbine(pool, opts, t).await?));
+        let own = breaks.get(&t.id).map_or(&[][..], Vec::as_slice);
+        out.push((t.id, train_turbine(pool, opts, t, own).await?));
     }
     // North offsets need the farm together: only when every turbine was trained in this run.
     if opts.turbine.is_none() && out.len() >= 3 {
@@ -169,14 +176,19 @@ pub async fn train_farm(pool: &PgPool, opts: &TrainOptions) -> Result<Vec<TrainO
     Ok(out.into_iter().map(|(_, o)| o).collect())
 }
 
-async fn train_turbine(pool: &PgPool, opts: &TrainOptions, t: &TurbineRow) -> Result<TrainOutcome, TrainError> {
+async fn train_turbine(
+    pool: &PgPool,
+    opts: &TrainOptions,
+    t: &TurbineRow,
+    breaks: &[chrono::DateTime<Utc>],
+) -> Result<TrainOutcome, TrainError> {
     // Bounds inside PostgreSQL's timestamptz range: every window there is.
     let (from, to) = (Utc.timestamp_opt(0, 0).unwrap(), Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).unwrap());
     let rows = store::windows_between(pool, t.id, opts.length_s, from, to).await?;
     let data_from = rows.first().map(|r| r.window_start);
     let data_to = rows.last().map(|r| r.window_start);
     let started = std::time::Instant::now();
-    let mut fitted = fit(opts, &t.name, &rows)?;
+    let mut fitted = fit(opts, &t.name, &rows, breaks)?;
     let reason = opts.gates.check(&fitted.estimate);
     tracing::info!(turbine = %t.name, windows = rows.len(), elapsed_ms = started.elapsed().as_millis() as u64, "fitted");
 
@@ -193,6 +205,7 @@ async fn train_turbine(pool: &PgPool, opts: &TrainOptions, t: &TurbineRow) -> Re
         "windows_loaded": rows.len(),
         "n_windows": fitted.estimate.n_windows,
         "filter_counts": fitted.counts,
+        "direction_change_points": breaks,
         "fit": fitted.quality,
         "gates": { "thresholds": opts.gates, "passed": reason.is_none(), "reason": reason },
     });
@@ -225,7 +238,12 @@ async fn train_turbine(pool: &PgPool, opts: &TrainOptions, t: &TurbineRow) -> Re
 }
 
 /// Prepares the windows and runs the method. Pure CPU work; the place new methods plug in.
-fn fit(opts: &TrainOptions, turbine: &str, rows: &[store::WindowRow]) -> Result<Fitted, TrainError> {
+fn fit(
+    opts: &TrainOptions,
+    turbine: &str,
+    rows: &[store::WindowRow],
+    breaks: &[chrono::DateTime<Utc>],
+) -> Result<Fitted, TrainError> {
     let prepared = prepare_rows(rows, &opts.prep);
     match opts.method {
         Method::Binned => {
@@ -246,7 +264,7 @@ fn fit(opts: &TrainOptions, turbine: &str, rows: &[store::WindowRow]) -> Result<
         }
         Method::Neural => {
             let prep_file = ("prep.json", pretty(&opts.prep));
-            match estimate_neural(&prepared.windows, &opts.neural) {
+            match estimate_neural_with_breaks(&prepared.windows, &opts.neural, breaks) {
                 Ok(fit) => {
                     let estimate = fit.to_estimate(turbine);
                     let quality = json!({

@@ -30,6 +30,8 @@
 //! [`north_offsets`] adds binary segmentation on daily means to find offset jumps and reports
 //! the offset of the latest segment, relative to the farm mean or to a named turbine.
 //! [`direction_shifts`] compares recent windows with the ones before, for the drift watch.
+//! [`direction_breaks`] gives the jumps of raw directions to the vane-error model as drift-block
+//! boundaries.
 //!
 //! # What it cannot see
 //! - A farm-wide north error: consensus only measures turbines against each other. Offsets are
@@ -46,6 +48,7 @@
 //! simulator's data come from `examples/consensus_synth.rs`.
 
 mod bootstrap;
+mod breaks;
 mod grid;
 mod jumps;
 mod offsets;
@@ -60,6 +63,7 @@ mod testfarm;
 
 use chrono::{DateTime, Utc};
 
+pub use breaks::{MIN_BREAK_DEG, direction_breaks};
 pub use offsets::north_offsets;
 pub use shifts::direction_shifts;
 

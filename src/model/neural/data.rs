@@ -32,6 +32,11 @@ pub struct Normalizer {
     pub block_days: f64,
     /// Number of drift blocks the training span covers.
     pub n_blocks: usize,
+    /// Start of blocks 1.. (ascending): the regular `block_days` grid merged with the direction
+    /// change points passed to [`Normalizer::fit`]. Empty in models saved before change points
+    /// existed, whose blocks are the regular grid alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub block_starts: Vec<DateTime<Utc>>,
     /// Wind speed of the first node of R's grid, m/s (nodes every [`R_GRID_STEP_MS`]).
     pub r_grid_start_ms: f64,
     /// Nodes of R's grid (at least 2).
@@ -41,7 +46,13 @@ pub struct Normalizer {
 impl Normalizer {
     /// Fits the scaling to `w` (non-empty). Missing rpm or pitch become the mean of the present
     /// ones (0 after normalisation) so a turbine without those signals still trains.
-    pub fn fit(w: &[OperatingWindow], block_days: f64) -> Self {
+    ///
+    /// Drift blocks: a regular grid of `block_days` from the first window, plus a block start at
+    /// every time of `breaks` inside the span (change points of the turbine's direction against
+    /// the farm, see `model::consensus`). A step then has a boundary at its own time instead of
+    /// being split between grid blocks; a grid boundary closer than a quarter block to a break
+    /// is dropped so no sliver block is left beside it.
+    pub fn fit(w: &[OperatingWindow], block_days: f64, breaks: &[DateTime<Utc>]) -> Self {
         let cols: [Vec<f64>; 3] = [
             w.iter().map(|x| x.wind_speed_ms).collect(),
             w.iter().filter_map(|x| x.rotor_rpm).collect(),
@@ -63,22 +74,31 @@ impl Normalizer {
         let ws_max = cols[0].iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let r_grid_start_ms = (ws_min / R_GRID_STEP_MS).floor() * R_GRID_STEP_MS;
         let r_grid_nodes = (((ws_max - r_grid_start_ms) / R_GRID_STEP_MS).ceil() as usize + 1).max(2);
-        let mut norm = Self { mean, sd, power_scale_kw, t0, block_days, n_blocks: 1, r_grid_start_ms, r_grid_nodes };
-        norm.n_blocks = usize::MAX; // unclamped while counting the blocks the span covers
-        norm.n_blocks = w.iter().map(|x| norm.block_of(x.time)).max().unwrap_or(0) + 1;
-        norm
+        let t_end = w.iter().map(|x| x.time).max().expect("non-empty windows");
+        let block_starts = block_starts(t0, t_end, block_days, breaks);
+        let n_blocks = block_starts.len() + 1;
+        Self { mean, sd, power_scale_kw, t0, block_days, n_blocks, block_starts, r_grid_start_ms, r_grid_nodes }
     }
 
     /// Drift block of time `t`, clamped into the trained blocks (later times are the current
     /// state, the last block; earlier ones block 0).
     pub fn block_of(&self, t: DateTime<Utc>) -> usize {
-        let days = (t - self.t0).num_seconds() as f64 / 86_400.0;
-        ((days / self.block_days).floor().max(0.0) as usize).min(self.n_blocks.saturating_sub(1))
+        let b = if self.block_starts.is_empty() {
+            let days = (t - self.t0).num_seconds() as f64 / 86_400.0;
+            (days / self.block_days).floor().max(0.0) as usize
+        } else {
+            self.block_starts.partition_point(|s| *s <= t)
+        };
+        b.min(self.n_blocks.saturating_sub(1))
     }
 
     /// Start time of drift block `b`.
     pub fn block_start(&self, b: usize) -> DateTime<Utc> {
-        self.t0 + chrono::Duration::seconds((b as f64 * self.block_days * 86_400.0).round() as i64)
+        match b.checked_sub(1).and_then(|i| self.block_starts.get(i)) {
+            Some(s) => *s,
+            None if b == 0 => self.t0,
+            None => self.t0 + chrono::Duration::seconds((b as f64 * self.block_days * 86_400.0).round() as i64),
+        }
     }
 
     /// Normalised operating state `[ws, rpm, pitch]`.
@@ -124,6 +144,32 @@ impl Normalizer {
         let ws = x.wind_speed_ms.max(WS_FLOOR_MS) / WS_REF_MS;
         (x.power_kw / (self.power_scale_kw * ws.powi(3))) as f32
     }
+}
+
+/// Starts of drift blocks 1.. for the span `[t0, t_end]`: the regular grid every `block_days`
+/// after `t0` (starts after `t_end` would hold no window) merged with the `breaks` inside the
+/// span, ascending; a grid start within a quarter block of a break gives way to the break.
+fn block_starts(
+    t0: DateTime<Utc>,
+    t_end: DateTime<Utc>,
+    block_days: f64,
+    breaks: &[DateTime<Utc>],
+) -> Vec<DateTime<Utc>> {
+    let block = chrono::Duration::seconds((block_days * 86_400.0).round().max(1.0) as i64);
+    let margin = block / 4;
+    let mut breaks: Vec<DateTime<Utc>> = breaks.iter().copied().filter(|b| *b > t0 && *b <= t_end).collect();
+    breaks.sort_unstable();
+    breaks.dedup();
+    let mut starts = breaks.clone();
+    let mut s = t0 + block;
+    while s <= t_end {
+        if !breaks.iter().any(|b| (*b - s).abs() < margin) {
+            starts.push(s);
+        }
+        s += block;
+    }
+    starts.sort_unstable();
+    starts
 }
 
 /// Windows as tensors on one device.
@@ -231,4 +277,54 @@ pub fn bin_states(w: &[OperatingWindow], lo: u32, hi: u32) -> Vec<BinState> {
         }
     }
     bins
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+
+    fn t(days: f64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::seconds((days * 86_400.0) as i64)
+    }
+
+    #[test]
+    fn breaks_join_the_grid_and_push_aside_grid_starts_too_close_to_them() {
+        let starts = block_starts(t(0.0), t(30.0), 7.0, &[t(13.0), t(17.5), t(40.0), t(-1.0)]);
+        // grid 7, 14 (gives way to 13), 21, 28; breaks 13 and 17.5; outside the span dropped
+        assert_eq!(starts, vec![t(7.0), t(13.0), t(17.5), t(21.0), t(28.0)]);
+        assert_eq!(block_starts(t(0.0), t(30.0), 7.0, &[]), vec![t(7.0), t(14.0), t(21.0), t(28.0)]);
+    }
+
+    #[test]
+    fn a_model_saved_before_change_points_keeps_its_regular_blocks() {
+        let old = r#"{"mean":[7.0,12.0,0.0],"sd":[2.0,3.0,1.0],"power_scale_kw":2000.0,
+            "t0":"2026-01-01T00:00:00Z","block_days":7.0,"n_blocks":5,"r_grid_start_ms":3.0,"r_grid_nodes":40}"#;
+        let norm: Normalizer = serde_json::from_str(old).unwrap();
+        assert!(norm.block_starts.is_empty());
+        assert_eq!(norm.block_of(t(15.0)), 2);
+        assert_eq!(norm.block_of(t(100.0)), 4, "later times are the current state");
+        assert_eq!(norm.block_start(3), t(21.0));
+    }
+
+    #[test]
+    fn blocks_follow_the_merged_starts() {
+        let norm = Normalizer {
+            mean: [0.0; 3],
+            sd: [1.0; 3],
+            power_scale_kw: 1.0,
+            t0: t(0.0),
+            block_days: 7.0,
+            n_blocks: 4,
+            block_starts: vec![t(7.0), t(10.5), t(14.0)],
+            r_grid_start_ms: 3.0,
+            r_grid_nodes: 2,
+        };
+        assert_eq!(norm.block_of(t(10.4)), 1);
+        assert_eq!(norm.block_of(t(10.5)), 2);
+        assert_eq!(norm.block_of(t(99.0)), 3);
+        assert_eq!(norm.block_start(2), t(10.5));
+        assert_eq!(norm.block_start(0), t(0.0));
+    }
 }

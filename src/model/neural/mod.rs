@@ -75,6 +75,7 @@ mod network;
 mod training;
 
 use burn::prelude::*;
+use chrono::{DateTime, Utc};
 
 pub use compiled::{ArtifactError, CompiledEnsemble};
 pub use inference::NeuralFit;
@@ -150,8 +151,20 @@ pub enum NeuralError {
     Weights(String),
 }
 
-/// Trains the ensemble of the module docs on prepared windows of one turbine.
+/// Trains the ensemble of the module docs on prepared windows of one turbine, with drift blocks
+/// on the regular grid only.
 pub fn estimate_neural(windows: &[OperatingWindow], cfg: &NeuralConfig) -> Result<NeuralFit, NeuralError> {
+    estimate_neural_with_breaks(windows, cfg, &[])
+}
+
+/// [`estimate_neural`] with extra drift-block starts at `breaks`: the times where the turbine's
+/// `nacelle_deg + vane_deg` stepped against the farm (`model::consensus::direction_breaks`), so
+/// a vane step is fitted at its own time rather than at the nearest grid boundary.
+pub fn estimate_neural_with_breaks(
+    windows: &[OperatingWindow],
+    cfg: &NeuralConfig,
+    breaks: &[DateTime<Utc>],
+) -> Result<NeuralFit, NeuralError> {
     if windows.len() < cfg.min_windows.max(1) {
         return Err(NeuralError::TooFewWindows { n: windows.len(), min: cfg.min_windows.max(1) });
     }
@@ -165,7 +178,7 @@ pub fn estimate_neural(windows: &[OperatingWindow], cfg: &NeuralConfig) -> Resul
             "ensemble_size, bias_hidden_size, batch_size and drift_block_days must be > 0".into(),
         ));
     }
-    let norm = data::Normalizer::fit(windows, cfg.drift_block_days);
+    let norm = data::Normalizer::fit(windows, cfg.drift_block_days, breaks);
     let train = |m: usize| {
         let seed = cfg.seed.wrapping_add(m as u64);
         training::train_member(windows, &data::bootstrap(windows, seed), &norm, cfg, seed)

@@ -100,6 +100,22 @@ fn step_of_3_deg_mid_period_is_one_drift_event_near_the_truth() {
     assert!((est.vane_error_deg.unwrap() - 3.0).abs() < 0.8, "current state is after the step");
 }
 
+#[test]
+fn a_step_between_grid_boundaries_is_placed_at_its_direction_change_point() {
+    // 3.5 days into a 7-day block: the grid alone would put it at a boundary 3.5 days away
+    let at = YEAR / 2 + 504;
+    let w = prepared(&with_step(22, YEAR, at, 3.0));
+    let truth = w.iter().map(|x| x.time).min().unwrap() + Duration::minutes(10 * at as i64);
+    let fit = estimate_neural_with_breaks(&w, &test_cfg().with_ensemble_size(3), &[truth]).expect("trains");
+    let est = fit.to_estimate("T1");
+    println!("step at a break: events {:?} current e {:?}", est.drift_events, est.vane_error_deg);
+    assert_eq!(est.drift_events.len(), 1, "{:?}", est.drift_events);
+    let ev = &est.drift_events[0];
+    assert!((ev.time - truth).num_minutes().abs() <= 10, "event at {} vs {truth}", ev.time);
+    assert!((2.0..=4.0).contains(&ev.delta_deg), "{}", ev.delta_deg);
+    assert!((est.vane_error_deg.unwrap() - 3.0).abs() < 0.8, "current state is after the step");
+}
+
 /// Small, fast fit for the mechanics tests (not for accuracy).
 fn quick_fit(seed: u64) -> NeuralFit {
     let w = prepared(&Synth::new(|_| 2.0).windows(seed, YEAR / 16));

@@ -1,0 +1,41 @@
+//! Direction change points of a farm's turbines before training (`model::consensus::
+//! direction_breaks`): the neural model starts a drift block at each, so a vane step is fitted
+//! at its own time. Needs three or more turbines with windows; otherwise, or when the farm's
+//! windows share no times, every turbine trains on the regular block grid alone (logged).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::PgPool;
+
+use crate::model::consensus::{ConsensusConfig, DirectionWindow, direction_breaks};
+use crate::store::{self, StoreError};
+
+/// Windows slower than this carry little direction information.
+const MIN_WS_MS: f64 = 3.0;
+
+/// Change points per turbine id (empty map when there is no consensus to compare with).
+pub async fn farm_breaks(
+    pool: &PgPool,
+    farm_id: i32,
+    length_s: i32,
+) -> Result<HashMap<i32, Vec<DateTime<Utc>>>, StoreError> {
+    let (from, to) = (Utc.timestamp_opt(0, 0).unwrap(), Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).unwrap());
+    let rows = store::windows::farm_direction_windows(pool, farm_id, length_s, from, to, MIN_WS_MS).await?;
+    let windows: Vec<DirectionWindow> = rows.iter().map(DirectionWindow::from).collect();
+    // CPU work of a few seconds for a farm-year: off the async workers
+    let found = tokio::task::spawn_blocking(move || direction_breaks(&windows, &ConsensusConfig::default()))
+        .await
+        .expect("direction change points panicked");
+    match found {
+        Ok(b) => {
+            let n: usize = b.iter().map(|(_, t)| t.len()).sum();
+            tracing::info!(turbines = b.len(), change_points = n, "direction change points from the farm consensus");
+            Ok(b.into_iter().collect())
+        }
+        Err(e) => {
+            tracing::info!(error = %e, "no direction change points: drift blocks on the regular grid only");
+            Ok(HashMap::new())
+        }
+    }
+}
