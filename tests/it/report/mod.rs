@@ -1,7 +1,9 @@
 //! Calibration reports (`trueyaw report`, `report::*`), tested on one fixed synthetic farm:
-//! numbers in every format ([`formats`]) and the PDF ([`pdf`]).
+//! numbers in every format ([`formats`]), the byte-for-byte layout ([`golden`]) and the PDF
+//! ([`pdf`]).
 
 mod formats;
+mod golden;
 mod pdf;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};

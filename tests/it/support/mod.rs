@@ -4,6 +4,7 @@ pub mod browser;
 pub mod db;
 pub mod fake_device;
 pub mod farm;
+pub mod golden;
 pub mod proxy;
 pub mod serve;
 pub mod sim;
