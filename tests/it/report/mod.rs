@@ -1,7 +1,8 @@
 //! Calibration reports (`trueyaw report`, `report::*`), tested on one fixed synthetic farm:
-//! numbers in every format ([`formats`]), the byte-for-byte layout ([`golden`]) and the PDF
-//! ([`pdf`]).
+//! numbers in every format ([`formats`]), agreement with `trueyaw estimates` ([`estimates`]),
+//! the byte-for-byte layout ([`golden`]) and the PDF ([`pdf`]).
 
+mod estimates;
 mod formats;
 mod golden;
 mod pdf;
