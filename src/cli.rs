@@ -60,7 +60,7 @@ pub enum Command {
     /// Create, list or revoke API bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Calibration report of a turbine (or the farm summary ranked by recoverable energy): HTML, JSON, CSV.
+    /// Calibration report of a turbine (or the farm summary ranked by recoverable energy): HTML, JSON, CSV, PDF.
     Report(ReportArgs),
     /// Yaw-offset write-back: show a turbine's command registers, or revert it to offset 0.
     #[command(subcommand)]
@@ -81,6 +81,13 @@ pub struct ReportArgs {
     /// Formats to write, comma separated.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "html,json,csv")]
     pub format: Vec<crate::app::report::Format>,
+    /// Chromium or Chrome binary that prints `--format pdf` [default: chromium, chromium-browser
+    /// or google-chrome on PATH].
+    #[arg(long, env = "TRUEYAW_CHROMIUM")]
+    pub chromium: Option<PathBuf>,
+    /// Longest the browser may take to print the PDF, s.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub pdf_timeout_s: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -70,7 +70,12 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Token(TokenCommand::List) => crate::app::token::list(&url()).await,
         Command::Token(TokenCommand::Revoke { name }) => crate::app::token::revoke(&url(), &name).await,
         Command::Report(args) => {
-            let r = crate::app::report::run(&url(), &args.farm, args.turbine.as_deref(), &args.out, &args.format).await;
+            let pdf = crate::report::pdf::PdfOptions {
+                browser: args.chromium,
+                timeout: std::time::Duration::from_secs(args.pdf_timeout_s),
+            };
+            let r = crate::app::report::run(&url(), &args.farm, args.turbine.as_deref(), &args.out, &args.format, &pdf)
+                .await;
             if let Err(e) = &r
                 && let Some(u) = e.downcast_ref::<crate::report::ReportError>().filter(|u| u.is_usage())
             {

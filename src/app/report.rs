@@ -1,11 +1,16 @@
 //! `trueyaw report`: writes the calibration report of one turbine (`<out>/<farm>-<turbine>.*`)
 //! or the farm summary (`<out>/<farm>.*`) in the chosen formats. CSV is one file per table:
 //! a turbine gives `-summary.csv` and `-bins.csv`, a farm `<farm>.csv`.
+//!
+//! PDF is printed last, from the same HTML page, by headless Chromium (`report::pdf`): when it
+//! fails (no browser installed, a hung browser), every other format asked for is already on disk
+//! and the error says which files were written.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use crate::report::pdf::{self, PdfOptions};
 use crate::report::{self, csv, html};
 use crate::store;
 
@@ -18,6 +23,8 @@ pub enum Format {
     Json,
     /// One CSV per table.
     Csv,
+    /// The HTML page printed to PDF by headless Chromium (which must be installed).
+    Pdf,
 }
 
 /// Connects, builds the report of `turbine` (the farm summary when None) and writes it into
@@ -28,6 +35,7 @@ pub async fn run(
     turbine: Option<&str>,
     out: &Path,
     formats: &[Format],
+    pdf: &PdfOptions,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let redacted = crate::config::redact_url(database_url);
     let pool = store::connect(database_url, 2).await.with_context(|| format!("connecting to {redacted}"))?;
@@ -37,7 +45,9 @@ pub async fn run(
     };
     pool.close().await;
     let built = result?; // typed error outermost so `main` can map usage errors to exit 2
-    let files = write_report(&built, out, formats)?;
+    // The browser blocks for a second or so; keep it off the runtime's worker threads.
+    let (out, formats, pdf) = (out.to_path_buf(), formats.to_vec(), pdf.clone());
+    let files = tokio::task::spawn_blocking(move || write_report(&built, &out, &formats, &pdf)).await??;
     for f in &files {
         println!("{}", f.display());
     }
@@ -51,13 +61,26 @@ pub enum Built {
     Farm(report::FarmReport),
 }
 
-/// Renders `built` into `out` in each format (each format once, in the order given).
-pub fn write_report(built: &Built, out: &Path, formats: &[Format]) -> anyhow::Result<Vec<PathBuf>> {
+impl Built {
+    /// The page every other format is a rendering of.
+    fn html(&self) -> String {
+        match self {
+            Built::Turbine(r) => html::turbine_html(r),
+            Built::Farm(r) => html::farm_html(r),
+        }
+    }
+}
+
+/// Renders `built` into `out` in each format (each format once, in the order given; PDF after
+/// the others, so a missing browser never costs the rest). On a PDF failure the error is the
+/// typed [`pdf::PdfError`] with the files already written in its context.
+pub fn write_report(built: &Built, out: &Path, formats: &[Format], pdf: &PdfOptions) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out).with_context(|| format!("creating the output directory {}", out.display()))?;
     let stem = match built {
         Built::Turbine(r) => format!("{}-{}", r.farm, r.turbine),
         Built::Farm(r) => r.farm.clone(),
     };
+    let path = |suffix: &str| out.join(format!("{stem}{suffix}"));
     let mut files: Vec<(PathBuf, String)> = Vec::new();
     let mut done = Vec::new();
     for f in formats {
@@ -65,24 +88,32 @@ pub fn write_report(built: &Built, out: &Path, formats: &[Format]) -> anyhow::Re
             continue;
         }
         done.push(*f);
-        let path = |suffix: &str| out.join(format!("{stem}{suffix}"));
         match (f, built) {
             (Format::Json, Built::Turbine(r)) => files.push((path(".json"), report::to_json(r))),
             (Format::Json, Built::Farm(r)) => files.push((path(".json"), report::to_json(r))),
-            (Format::Html, Built::Turbine(r)) => files.push((path(".html"), html::turbine_html(r))),
-            (Format::Html, Built::Farm(r)) => files.push((path(".html"), html::farm_html(r))),
+            (Format::Html, _) => files.push((path(".html"), built.html())),
             (Format::Csv, Built::Turbine(r)) => {
                 let c = csv::turbine_csv(r);
                 files.push((path("-summary.csv"), c.summary));
                 files.push((path("-bins.csv"), c.bins));
             }
             (Format::Csv, Built::Farm(r)) => files.push((path(".csv"), csv::farm_csv(r))),
+            (Format::Pdf, _) => {} // below
         }
     }
-    let mut written = Vec::with_capacity(files.len());
+    let mut written = Vec::with_capacity(files.len() + 1);
     for (path, text) in files {
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
         written.push(path);
+    }
+    if done.contains(&Format::Pdf) {
+        let target = path(".pdf");
+        if let Err(e) = pdf::html_to_pdf(&built.html(), &target, pdf) {
+            let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+            let kept = if names.is_empty() { "no other format was asked for".to_string() } else { names.join(", ") };
+            return Err(anyhow::Error::new(e).context(format!("writing {} (written: {kept})", target.display())));
+        }
+        written.push(target);
     }
     Ok(written)
 }

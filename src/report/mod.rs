@@ -8,6 +8,7 @@
 //! - [`build`]: [`TurbineReport`] and [`FarmReport`] from the store, with the energy figures.
 //! - [`csv`], [`html`] (with the hand-drawn chart of [`svg`]) and [`to_json`]: the renderers.
 //!   Every number in the HTML is in the JSON and the CSV too.
+//! - [`pdf`]: the HTML page printed to PDF by headless Chromium, when one is installed.
 //!
 //! Energy figures (all per turbine, documented on the fields of [`Energy`]):
 //! - annual energy as operated = mean `power_kw_mean` of the turbine's windows over the model's
@@ -22,6 +23,7 @@
 pub mod build;
 pub mod csv;
 pub mod html;
+pub mod pdf;
 pub mod svg;
 
 use chrono::{DateTime, Utc};

@@ -6,6 +6,7 @@ use std::process::Command;
 
 use chrono::Utc;
 
+use crate::support::browser::chromium;
 use crate::support::serve::Served;
 
 #[tokio::test]
@@ -36,17 +37,6 @@ async fn the_overview_needs_a_token_and_lists_every_turbine_with_its_correction(
     let bad = no_redirect.get(s.url("/login?token=ty_nope")).send().await.unwrap();
     assert_eq!(bad.status(), 401);
     s.stop().await;
-}
-
-/// Debian's Chromium, if installed (CI installs it; elsewhere the browser test is skipped).
-fn chromium() -> Option<&'static str> {
-    let found =
-        ["chromium", "chromium-browser"].into_iter().find(|c| Command::new(c).arg("--version").output().is_ok());
-    if found.is_none() {
-        assert!(std::env::var("TRUEYAW_REQUIRE_INTEROP").is_err(), "chromium is required under CI");
-        eprintln!("SKIPPED: no chromium on this machine");
-    }
-    found
 }
 
 #[tokio::test]

@@ -1,118 +1,13 @@
-//! Calibration reports built from a registered model and imported windows: the JSON, CSV and
-//! HTML carry the estimate's numbers, the energy comes from the turbine's own windows, and the
-//! farm summary ranks turbines and lists those without a model.
+//! The report's formats from a registered model and imported windows: the JSON, CSV and HTML
+//! carry the estimate's numbers, the energy comes from the turbine's own windows, and the farm
+//! summary ranks turbines and lists those without a model.
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use trueyaw::app::report::{Built, Format, write_report};
-use trueyaw::model::{BinVaneError, DriftEvent, VaneErrorEstimate};
+use trueyaw::report::pdf::PdfOptions;
 use trueyaw::report::{ReportError, build_farm_report, build_turbine_report, to_json};
-use trueyaw::store::imports::{ImportWindow, VALUE_COLUMNS, value_index, write_import_windows};
-use trueyaw::store::{self, NewModel, PgPool};
+use trueyaw::store;
 
-use crate::support::db::TestDb;
-
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap()
-}
-
-/// 12 ten-minute windows with `power_kw` each.
-async fn import_windows(pool: &PgPool, turbine_id: i32, power_kw: f64) {
-    let rows: Vec<ImportWindow> = (0..12)
-        .map(|i| {
-            let mut values = [None; VALUE_COLUMNS.len()];
-            values[value_index("wind_speed_ms_mean")] = Some(8.0);
-            values[value_index("power_kw_mean")] = Some(power_kw);
-            ImportWindow { turbine_id, window_start: start() + TimeDelta::minutes(10 * i), values }
-        })
-        .collect();
-    let mut conn = pool.acquire().await.unwrap();
-    write_import_windows(&mut conn, 600, &rows).await.unwrap();
-}
-
-/// An estimate of e = 2 + 0.1 (ws - 8) + `offset` in 3..=15 m/s, 4-11 m/s learned, the rest
-/// extrapolated, with one drift event.
-fn estimate(turbine: &str, method: &str, offset: f64, misalignment: f64) -> VaneErrorEstimate {
-    let e = |ws: f64| offset + 2.0 + 0.1 * (ws - 8.0);
-    let mut est = VaneErrorEstimate::empty(turbine, method, 10);
-    est.bins = (3..=15)
-        .map(|ws| {
-            let ws = f64::from(ws);
-            BinVaneError {
-                ws,
-                vane_error_deg: Some(e(ws)),
-                ci95: Some([e(ws) - 0.4, e(ws) + 0.35]),
-                extrapolated: !(4.0..=11.0).contains(&ws),
-                n_windows: 1,
-            }
-        })
-        .collect();
-    est.vane_error_deg = Some(e(7.5));
-    est.ci95 = Some([e(7.5) - 0.3, e(7.5) + 0.25]);
-    est.gain = 0.02;
-    est.cos_exponent = Some(2.0);
-    est.misalignment_deg = Some(misalignment);
-    est.energy_loss_pct = Some(1.5);
-    est.drift_events = vec![DriftEvent { time: start() + TimeDelta::hours(1), delta_deg: 1.75, ci95: [1.25, 2.25] }];
-    est
-}
-
-async fn register(pool: &PgPool, turbine_id: i32, mut est: VaneErrorEstimate) -> i32 {
-    let mut tx = pool.begin().await.unwrap();
-    let version = store::lock_next_version(&mut tx, turbine_id).await.unwrap();
-    est.model_version = version;
-    let m = NewModel {
-        turbine_id,
-        version,
-        method: est.method.clone(),
-        active: true,
-        reason: None,
-        artifact_dir: format!("/nonexistent/{turbine_id}/{version}"),
-        data_from: Some(start()),
-        data_to: Some(start() + TimeDelta::minutes(110)),
-        n_windows: 10,
-        metrics: serde_json::json!({
-            "length_s": 600,
-            "windows_loaded": 12,
-            "filter_counts": {"input": 12, "missing": 0, "out_of_range": 0, "stuck": 0, "downtime": 1,
-                              "pitched": 1, "plateau": 0, "power_curve_outlier": 0, "kept": 10},
-            "fit": {"openoa_yaw_misalignment_deg": 5.5},
-        }),
-        estimate: serde_json::to_value(&est).unwrap(),
-    };
-    store::insert_model(&mut tx, &m).await.unwrap();
-    tx.commit().await.unwrap();
-    version
-}
-
-struct Farm {
-    db: TestDb,
-    t01: VaneErrorEstimate,
-}
-
-/// Farm `wf`: T01 with a binned then a neural model, T02 with a smaller neural one, T03 none.
-async fn farm() -> Farm {
-    let db = TestDb::migrated().await;
-    let farm_id = store::upsert_farm(&db.pool, "wf").await.unwrap();
-    let mut ids = Vec::new();
-    for name in ["T01", "T02", "T03"] {
-        ids.push(store::upsert_turbine(&db.pool, farm_id, name, "test").await.unwrap());
-    }
-    import_windows(&db.pool, ids[0], 1000.0).await;
-    import_windows(&db.pool, ids[1], 1000.0).await;
-    register(&db.pool, ids[0], estimate("T01", "binned", 0.5, -6.5)).await;
-    let written = estimate("T01", "neural", 0.0, -6.0);
-    register(&db.pool, ids[0], written.clone()).await;
-    register(&db.pool, ids[1], estimate("T02", "neural", -1.0, -2.0)).await;
-    // The estimate as stored (jsonb may round the last bit of a float): what the report must show.
-    let row = store::models::active_model(&db.pool, ids[0]).await.unwrap().unwrap();
-    let t01: VaneErrorEstimate = serde_json::from_value(row.estimate).unwrap();
-    assert!((t01.vane_error_deg.unwrap() - written.vane_error_deg.unwrap()).abs() < 1e-12);
-    Farm { db, t01 }
-}
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() < 1e-9
-}
+use super::{close, farm};
 
 #[tokio::test]
 async fn a_turbine_report_carries_the_estimate_and_the_energy_of_its_windows_in_every_format() {
@@ -141,8 +36,13 @@ async fn a_turbine_report_carries_the_estimate_and_the_energy_of_its_windows_in_
     assert_eq!(binned["openoa_yaw_misalignment_deg"], 5.5);
 
     let dir = tempfile::tempdir().unwrap();
-    let files =
-        write_report(&Built::Turbine(Box::new(r)), dir.path(), &[Format::Html, Format::Json, Format::Csv]).unwrap();
+    let files = write_report(
+        &Built::Turbine(Box::new(r)),
+        dir.path(),
+        &[Format::Html, Format::Json, Format::Csv],
+        &PdfOptions::default(),
+    )
+    .unwrap();
     let names: Vec<String> = files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(names, ["wf-T01.html", "wf-T01.json", "wf-T01-summary.csv", "wf-T01-bins.csv"]);
 
@@ -203,7 +103,9 @@ async fn the_farm_report_ranks_by_recoverable_energy_and_lists_turbines_without_
     assert!(close(r.total_recoverable_mwh_per_year, total));
 
     let dir = tempfile::tempdir().unwrap();
-    let files = write_report(&Built::Farm(r), dir.path(), &[Format::Csv, Format::Html, Format::Csv]).unwrap();
+    let files =
+        write_report(&Built::Farm(r), dir.path(), &[Format::Csv, Format::Html, Format::Csv], &PdfOptions::default())
+            .unwrap();
     let names: Vec<String> = files.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(names, ["wf.csv", "wf.html"]);
     let csv = std::fs::read_to_string(dir.path().join("wf.csv")).unwrap();
