@@ -22,9 +22,9 @@ use burn::prelude::*;
 use serde::Deserialize;
 
 use super::data::Normalizer;
-use super::inference::mean_ci;
+use super::inference::widened_ci;
 use super::network::{DEG_PER_UNIT, VaneNet};
-use super::{NeuralConfig, NeuralFit};
+use super::{NeuralFit, config_from_json};
 
 /// Arithmetic type of the forward pass. f32 matches the stored weights and Burn's own
 /// arithmetic; f64 would gain no agreement and cost twice the time (half the lanes per SSE
@@ -65,6 +65,8 @@ impl ArtifactError {
 #[derive(Debug, Clone)]
 pub struct CompiledEnsemble {
     norm: Normalizer,
+    /// `NeuralConfig::interval_inflation` of the trained model.
+    interval_inflation: f64,
     /// Hidden width H of f_θ.
     hidden: usize,
     members: usize,
@@ -94,7 +96,7 @@ impl CompiledEnsemble {
     pub fn load(dir: &Path) -> Result<Self, ArtifactError> {
         let path = dir.join("config.json");
         let text = std::fs::read_to_string(&path).map_err(|e| ArtifactError::new(&path, e))?;
-        let config: NeuralConfig = serde_json::from_str(&text).map_err(|e| ArtifactError::new(&path, e))?;
+        let config = config_from_json(&text).map_err(|e| ArtifactError::new(&path, e))?;
         let path = dir.join("meta.json");
         let text = std::fs::read_to_string(&path).map_err(|e| ArtifactError::new(&path, e))?;
         let meta: MetaFile = serde_json::from_str(&text).map_err(|e| ArtifactError::new(&path, e))?;
@@ -114,13 +116,13 @@ impl CompiledEnsemble {
                     .map_err(|e| ArtifactError::new(&path, format!("{e:?}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Self::new(&meta.norm, &nets)
+        Self::new(&meta.norm, &nets, config.interval_inflation)
             .map_err(|(m, problem)| ArtifactError::new(&dir.join(format!("member_{m}.bpk")), problem))
     }
 
     /// Copies the weights out of `nets` (at least one). Shapes are checked against member 0's;
     /// `Err` gives the member at fault and what does not fit.
-    fn new(norm: &Normalizer, nets: &[VaneNet]) -> Result<Self, (usize, String)> {
+    fn new(norm: &Normalizer, nets: &[VaneNet], interval_inflation: f64) -> Result<Self, (usize, String)> {
         let members = nets.len();
         let hidden = nets.first().map_or(0, |n| n.vane_error_layers().0[0].weight.dims()[1]);
         if hidden == 0 {
@@ -129,6 +131,7 @@ impl CompiledEnsemble {
         let last_block = norm.n_blocks - 1;
         let mut out = Self {
             norm: norm.clone(),
+            interval_inflation,
             hidden,
             members,
             w1: Vec::with_capacity(members * 3 * hidden),
@@ -202,7 +205,7 @@ impl CompiledEnsemble {
         for ((e, a2), (w3, b3)) in e.iter_mut().zip(z2.chunks_exact(h)).zip(self.w3.chunks_exact(h).zip(&self.b3)) {
             *e = f64::from(a2.iter().zip(w3).map(|(a, w)| a * w).sum::<Real>()) + b3;
         }
-        mean_ci(e)
+        widened_ci(e, self.interval_inflation)
     }
 }
 
@@ -210,7 +213,8 @@ impl NeuralFit {
     /// The ensemble compiled for tensor-free evaluation ([`CompiledEnsemble`]).
     pub fn compile(&self) -> CompiledEnsemble {
         let (norm, nets) = self.parts();
-        CompiledEnsemble::new(norm, nets).unwrap_or_else(|(m, e)| panic!("trained member {m} is inconsistent: {e}"))
+        CompiledEnsemble::new(norm, nets, self.config().interval_inflation)
+            .unwrap_or_else(|(m, e)| panic!("trained member {m} is inconsistent: {e}"))
     }
 }
 
@@ -251,7 +255,7 @@ pub(super) fn fast_tanh(x: Real) -> Real {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::neural::estimate_neural;
+    use crate::model::neural::{NeuralConfig, estimate_neural};
     use crate::model::testdata::Synth;
 
     #[test]

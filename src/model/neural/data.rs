@@ -37,6 +37,10 @@ pub struct Normalizer {
     /// existed, whose blocks are the regular grid alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub block_starts: Vec<DateTime<Utc>>,
+    /// The direction change points among `block_starts` (ascending): their steps are penalised
+    /// less (see `NeuralConfig::break_penalty_factor`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breaks: Vec<DateTime<Utc>>,
     /// Wind speed of the first node of R's grid, m/s (nodes every [`R_GRID_STEP_MS`]).
     pub r_grid_start_ms: f64,
     /// Nodes of R's grid (at least 2).
@@ -77,7 +81,8 @@ impl Normalizer {
         let t_end = w.iter().map(|x| x.time).max().expect("non-empty windows");
         let block_starts = block_starts(t0, t_end, block_days, breaks);
         let n_blocks = block_starts.len() + 1;
-        Self { mean, sd, power_scale_kw, t0, block_days, n_blocks, block_starts, r_grid_start_ms, r_grid_nodes }
+        let breaks = block_starts.iter().copied().filter(|s| breaks.contains(s)).collect();
+        Self { mean, sd, power_scale_kw, t0, block_days, n_blocks, block_starts, breaks, r_grid_start_ms, r_grid_nodes }
     }
 
     /// Drift block of time `t`, clamped into the trained blocks (later times are the current
@@ -99,6 +104,14 @@ impl Normalizer {
             None if b == 0 => self.t0,
             None => self.t0 + chrono::Duration::seconds((b as f64 * self.block_days * 86_400.0).round() as i64),
         }
+    }
+
+    /// Weight of each drift step's L1 penalty, blocks 1..: `at_break` where the block starts at a
+    /// direction change point, 1 elsewhere; at least one entry (the network keeps one drift
+    /// parameter even for a single block).
+    pub fn step_penalty_weights(&self, at_break: f64) -> Vec<f32> {
+        let n = self.n_blocks.saturating_sub(1).max(1);
+        (1..=n).map(|b| if self.breaks.contains(&self.block_start(b)) { at_break as f32 } else { 1.0 }).collect()
     }
 
     /// Normalised operating state `[ws, rpm, pitch]`.
@@ -318,6 +331,7 @@ mod tests {
             block_days: 7.0,
             n_blocks: 4,
             block_starts: vec![t(7.0), t(10.5), t(14.0)],
+            breaks: vec![t(10.5)],
             r_grid_start_ms: 3.0,
             r_grid_nodes: 2,
         };
@@ -326,5 +340,6 @@ mod tests {
         assert_eq!(norm.block_of(t(99.0)), 3);
         assert_eq!(norm.block_start(2), t(10.5));
         assert_eq!(norm.block_start(0), t(0.0));
+        assert_eq!(norm.step_penalty_weights(0.25), vec![1.0, 0.25, 1.0]);
     }
 }

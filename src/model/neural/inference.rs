@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::data::{Batch, BinState, Normalizer, bin_states};
 use super::network::VaneNet;
-use super::{NeuralConfig, NeuralError, TrainReport};
+use super::{NeuralConfig, NeuralError, TrainReport, config_from_json};
 use crate::model::estimate::{BinVaneError, DriftEvent, VaneErrorEstimate};
 use crate::model::prep::OperatingWindow;
 
@@ -115,7 +115,7 @@ impl NeuralFit {
     pub fn vane_error_deg(&self, ws: f64, rotor_rpm: Option<f64>, pitch_deg: Option<f64>) -> (f64, [f64; 2]) {
         let per_member: Vec<f64> =
             self.member_vane_errors(&[(ws, rotor_rpm, pitch_deg)]).into_iter().map(|v| v[0]).collect();
-        mean_ci(&per_member)
+        self.vane_error_ci(&per_member)
     }
 
     /// The estimate in the shared report shape (see the module docs of `neural` for each field).
@@ -127,7 +127,7 @@ impl NeuralFit {
             .iter()
             .enumerate()
             .map(|(j, b)| {
-                let (mean, ci) = mean_ci(&per_member.iter().map(|m| m[j]).collect::<Vec<_>>());
+                let (mean, ci) = self.vane_error_ci(&per_member.iter().map(|m| m[j]).collect::<Vec<_>>());
                 BinVaneError {
                     ws: b.ws,
                     vane_error_deg: Some(mean),
@@ -145,7 +145,7 @@ impl NeuralFit {
                 .iter()
                 .map(|m| op.iter().map(|&j| m[j] * bins[j].n_windows as f64).sum::<f64>() / weight)
                 .collect();
-            mean_ci(&per)
+            self.vane_error_ci(&per)
         });
         let avg = |f: &dyn Fn(&VaneNet) -> f64| self.members.iter().map(f).sum::<f64>() / self.members.len() as f64;
         let avg_meta = |f: fn(&MemberSummary) -> f64| {
@@ -168,6 +168,11 @@ impl NeuralFit {
             model_version: 0,
             n_windows: self.meta.n_windows,
         }
+    }
+
+    /// Member mean of a vane error and its 95 % interval, widened by `interval_inflation`.
+    fn vane_error_ci(&self, per_member: &[f64]) -> (f64, [f64; 2]) {
+        widened_ci(per_member, self.config.interval_inflation)
     }
 
     /// Drift events. L1-shrunk steps may spread over a few consecutive blocks (the main jump
@@ -224,8 +229,8 @@ impl NeuralFit {
 
     /// Reads what [`NeuralFit::save`] wrote.
     pub fn load(dir: &Path) -> Result<Self, NeuralError> {
-        let config =
-            NeuralConfig::load(dir.join("config.json")).map_err(|e| NeuralError::Metadata(format!("{e:?}")))?;
+        let config = config_from_json(&std::fs::read_to_string(dir.join("config.json"))?)
+            .map_err(|e| NeuralError::Metadata(e.to_string()))?;
         let meta: FitMeta = serde_json::from_str(&std::fs::read_to_string(dir.join("meta.json"))?)
             .map_err(|e| NeuralError::Metadata(e.to_string()))?;
         let device = Device::flex();
@@ -259,6 +264,12 @@ pub(super) fn mean_ci(v: &[f64]) -> (f64, [f64; 2]) {
     let sd = (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (m - 1.0)).sqrt();
     let half = t975(v.len() - 1) * sd;
     (mean, [mean - half, mean + half])
+}
+
+/// [`mean_ci`] with the half-width times `inflation` (`NeuralConfig::interval_inflation`).
+pub(super) fn widened_ci(v: &[f64], inflation: f64) -> (f64, [f64; 2]) {
+    let (mean, [lo, hi]) = mean_ci(v);
+    (mean, [mean - inflation * (mean - lo), mean + inflation * (hi - mean)])
 }
 
 /// Two-sided 95 % Student t quantile for `df` degrees of freedom.

@@ -133,11 +133,15 @@ impl VaneNet {
         Tensor::cat(vec![zero, d], 0).mul_scalar(DEG_PER_UNIT)
     }
 
-    /// Sum of |d_b − d_{b−1}| over consecutive blocks, degrees, shape `[1]` (the L1 penalty).
-    pub fn drift_steps_l1(&self) -> Tensor<1> {
+    /// Sum of `w_b · |d_b − d_{b−1}|` over consecutive blocks, degrees, shape `[1]` (the L1
+    /// penalty).
+    ///
+    /// # Shapes
+    /// - `weights`: `[n_drift]`, one per step (block 1.. against the one before)
+    pub fn drift_steps_l1(&self, weights: Tensor<1>) -> Tensor<1> {
         let d = self.drift_deg();
         let n = d.dims()[0];
-        (d.clone().slice(1..n) - d.slice(0..n - 1)).abs().sum()
+        ((d.clone().slice(1..n) - d.slice(0..n - 1)).abs() * weights).sum()
     }
 
     /// Mean square of the state-dependent part f_θ of e, degrees², shape `[1]`: its penalty

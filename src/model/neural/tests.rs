@@ -179,3 +179,14 @@ fn compare_with_binned_on_a_synthetic_year() {
         }
     }
 }
+
+#[test]
+fn a_config_saved_before_change_points_and_inflation_loads_with_their_defaults() {
+    let mut old = serde_json::to_value(NeuralConfig::new()).unwrap();
+    let obj = old.as_object_mut().unwrap();
+    obj.remove("break_penalty_factor");
+    obj.remove("interval_inflation");
+    let cfg = config_from_json(&old.to_string()).unwrap();
+    // as that model was trained and reported
+    assert_eq!(cfg, NeuralConfig::new().with_break_penalty_factor(1.0).with_interval_inflation(1.0));
+}

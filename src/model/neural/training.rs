@@ -43,6 +43,8 @@ pub fn train_member(
     let mut rng = StdRng::seed_from_u64(seed ^ 0x7EA1_B47C);
     let full = (idx.len() <= cfg.batch_size).then(|| Batch::new(w, idx, norm, &device));
     let mut model = VaneNet::new(cfg.bias_hidden_size, norm.n_blocks, norm.r_init(w, idx), seed, &device);
+    let weights = norm.step_penalty_weights(cfg.break_penalty_factor);
+    let step_weights = Tensor::<1>::from_data(TensorData::new(weights.clone(), [weights.len()]), &device);
     let mut optim = AdamConfig::new().init();
     let (mut best, mut since_best, mut acc) = (f64::INFINITY, 0, 0.0);
     let mut report = TrainReport { steps: 0, loss: f64::NAN };
@@ -54,7 +56,7 @@ pub fn train_member(
         let pred = model.forward(&batch);
         let mse = (pred.performance - batch.target).square().mean();
         let loss = mse
-            + model.drift_steps_l1().mul_scalar(cfg.drift_penalty)
+            + model.drift_steps_l1(step_weights.clone()).mul_scalar(cfg.drift_penalty)
             + model.bias_mean_square(batch.state.clone()).mul_scalar(cfg.bias_penalty);
         acc += f64::from(loss.clone().into_scalar::<f32>());
         let grads = GradientsParams::from_grads(loss.backward(), &model);
