@@ -6,7 +6,9 @@
 //! 1. Take prepared windows ([`crate::model::prep::prepare`]: producing, below rated, pitch ≤
 //!    0.5 deg, no power-curve outliers). Fit a `data::Normalizer` on them: z-scores of ws, rpm,
 //!    pitch; the performance target `power / (scale · (ws / 10)³)`; 7-day drift blocks from the
-//!    first window.
+//!    first window, plus a block start at each of the turbine's direction change points against
+//!    the farm (`model::consensus::direction_breaks`, passed in by `train` for farms of three or
+//!    more turbines).
 //! 2. Train M members ([`NeuralConfig::ensemble_size`]), each on a bootstrap resample of the
 //!    windows (whole days drawn with replacement, see `data::bootstrap`) with its own seed: Adam on mini-batches (fixed step budget, early stop on
 //!    plateau, see `training`) minimising MSE of performance plus
@@ -32,9 +34,14 @@
 //!   the peak location.
 //! - f_θ: 2×8 tanh MLP of the normalised state plus a static offset, with a weak penalty on
 //!   mean f_θ² so e stays at the offset unless the data ask for structure in the state.
-//! - d(t): one value per block (7 days), block 0 fixed at 0, L1 penalty on consecutive
-//!   differences. The current state (reported per bin and in the operating mean) is after the
-//!   last block.
+//! - d(t): one value per block (7 days, split at direction change points), block 0 fixed at 0,
+//!   L1 penalty on consecutive differences, a quarter as heavy at change points. Why change
+//!   points: the controller turns the nacelle as soon as the vane's error steps, so `nacelle +
+//!   vane` moves against the farm within minutes, while power needs weeks of windows to show
+//!   the step; with grid blocks alone a step is placed up to half a block (3.5 days) off and
+//!   its size is shared between two boundaries. Power still decides the size: a yaw-position
+//!   sensor step moves the direction but not the power peak, and fits as a change near zero.
+//!   The current state (reported per bin and in the operating mean) is after the last block.
 //! - p ∈ [1.8, 3] and k ∈ [−0.2, 0.2] by sigmoid. For small γ, cos^p(γ/(1+k)) depends on
 //!   `p/(1+k)²` only, so power data pin that ratio, not p and k separately: the reported
 //!   `gain` and `cos_exponent` are weakly identified and should not be read as measurements
@@ -52,8 +59,11 @@
 //!
 //! # Uncertainty, honestly
 //! The interval is the spread of a small bootstrap ensemble, inflated by the Student t factor
-//! for M members. It covers sampling noise of the windows and optimiser randomness, not model
-//! misspecification (a wrong power-loss law, biased wind speed). With M = 5 the sd itself is
+//! for M members and then by [`NeuralConfig::interval_inflation`]. The spread covers sampling
+//! noise of the windows and optimiser randomness, not model misspecification (a wrong
+//! power-loss law, biased wind speed, the L1 shrinkage of a recent step); the inflation factor
+//! is calibrated for that on synthetic farms whose seeds the accuracy benchmark does not score,
+//! so it is only as good as the simulator is like the field. With M = 5 the sd itself is
 //! uncertain by about ±35 %.
 //!
 //! # Sources and validation
