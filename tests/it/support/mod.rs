@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 
+pub mod browser;
 pub mod db;
 pub mod fake_device;
 pub mod farm;
