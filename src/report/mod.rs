@@ -21,6 +21,7 @@
 //!   this is exact: `1 - mean cos^p(m + d) ~ p/2 (m^2 + var d)`, and only `p/2 m^2` goes away.
 
 pub mod build;
+pub mod charts;
 pub mod csv;
 pub mod html;
 pub mod pdf;

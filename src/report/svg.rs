@@ -33,7 +33,7 @@ impl Scale {
 }
 
 /// A tick step of 1, 2 or 5 x 10^k giving about five ticks over `span`.
-fn tick_step(span: f64) -> f64 {
+pub(super) fn tick_step(span: f64) -> f64 {
     let raw = span / 5.0;
     let mag = 10f64.powf(raw.log10().floor());
     [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag)
@@ -120,13 +120,13 @@ pub fn vane_error_chart(bins: &[BinVaneError]) -> String {
     o
 }
 
-fn fmt_tick(v: f64) -> String {
+pub(super) fn fmt_tick(v: f64) -> String {
     let v = if v.abs() < 1e-9 { 0.0 } else { v };
     if v.fract().abs() < 1e-9 { format!("{v:.0}") } else { format!("{v:.1}") }
 }
 
 /// `M x y L x y ...` through `pts`.
-fn path(pts: impl Iterator<Item = (f64, f64)>) -> String {
+pub(super) fn path(pts: impl Iterator<Item = (f64, f64)>) -> String {
     let mut d = String::new();
     for (i, (x, y)) in pts.enumerate() {
         let _ = write!(d, "{}{x:.1} {y:.1} ", if i == 0 { "M" } else { "L" });

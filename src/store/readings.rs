@@ -157,3 +157,60 @@ pub async fn readings_page(
     .await?;
     Ok(rows.iter().map(reading_from_row).collect::<Result<_, _>>()?)
 }
+
+/// One minute of a turbine's readings, averaged (for charts of recent hours).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct MinuteMean {
+    /// Start of the minute.
+    pub minute: DateTime<Utc>,
+    pub wind_speed_ms: f64,
+    /// Circular mean, deg in (-180, 180].
+    pub vane_deg: f64,
+    pub rotor_rpm: Option<f64>,
+    pub pitch_deg: Option<f64>,
+    pub readings: i64,
+}
+
+/// The readings of one turbine with `from <= time < to` that carry a wind speed and a vane
+/// angle, averaged per minute in the database (at most one row per minute however fast the
+/// turbine is polled), oldest first.
+pub async fn minute_means(
+    pool: &PgPool,
+    turbine_id: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<MinuteMean>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT date_bin('1 minute', time, TIMESTAMPTZ 'epoch') AS minute,
+                avg(wind_speed_ms)::float8 AS wind_speed_ms,
+                trueyaw_wrap180(degrees(atan2(avg(sin(radians(vane_deg))), avg(cos(radians(vane_deg)))))) AS vane_deg,
+                avg(rotor_rpm)::float8 AS rotor_rpm, avg(pitch_deg)::float8 AS pitch_deg, count(*) AS readings
+         FROM readings
+         WHERE turbine_id = $1 AND time >= $2 AND time < $3 AND wind_speed_ms IS NOT NULL AND vane_deg IS NOT NULL
+         GROUP BY 1 ORDER BY 1",
+    )
+    .bind(turbine_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// How many readings of one turbine with `from <= time < to` carry each quality value.
+pub async fn quality_counts(
+    pool: &PgPool,
+    turbine_id: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(Quality, i64)>, StoreError> {
+    let rows: Vec<(i32, i64)> = sqlx::query_as(
+        "SELECT quality, count(*) FROM readings WHERE turbine_id = $1 AND time >= $2 AND time < $3
+         GROUP BY 1 ORDER BY 1",
+    )
+    .bind(turbine_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|(q, n)| (Quality(q), n)).collect())
+}

@@ -271,6 +271,60 @@ pub async fn farm_direction_windows(
     .await?)
 }
 
+/// Mean power of the windows in one (1 m/s wind-speed bin, 1-degree vane bin) cell.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PowerVaneCell {
+    /// Wind-speed bin centre, m/s: the bin holds `ws_bin - 0.5 <= wind speed < ws_bin + 0.5`,
+    /// the bins of a model's estimate.
+    pub ws_bin: i32,
+    /// Vane bin centre, deg, likewise half a degree either side.
+    pub vane_bin: i32,
+    /// Mean of `power_kw_mean`, kW.
+    pub power_kw: f64,
+    pub windows: i64,
+}
+
+/// Power against vane angle, binned in the database so a chart gets at most one row per cell
+/// however many windows the period holds: windows of one turbine and length with
+/// `from <= window_start < to`, wind speed in `ws_bins` (bin centres, inclusive), vane mean
+/// within `max_abs_vane_deg`, producing power (`power_kw_mean > 0`) and not pitched (pitch mean
+/// at most `max_pitch_deg` where it is known). Cells with fewer than `min_windows` windows are
+/// left out (one window's mean is mostly turbulence). By wind-speed bin, then vane bin.
+#[allow(clippy::too_many_arguments)]
+pub async fn power_by_vane(
+    pool: &PgPool,
+    turbine_id: i32,
+    length_s: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    ws_bins: (i32, i32),
+    max_abs_vane_deg: f64,
+    max_pitch_deg: f64,
+    min_windows: i64,
+) -> Result<Vec<PowerVaneCell>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT floor(wind_speed_ms_mean + 0.5)::int AS ws_bin, floor(vane_deg_mean + 0.5)::int AS vane_bin,
+                avg(power_kw_mean) AS power_kw, count(*) AS windows
+         FROM windows
+         WHERE turbine_id = $1 AND length_s = $2 AND window_start >= $3 AND window_start < $4
+           AND wind_speed_ms_mean >= $5::int - 0.5 AND wind_speed_ms_mean < $6::int + 0.5
+           AND abs(vane_deg_mean) <= $7 AND power_kw_mean > 0
+           AND (pitch_deg_mean IS NULL OR pitch_deg_mean <= $8)
+         GROUP BY 1, 2 HAVING count(*) >= $9 ORDER BY 1, 2",
+    )
+    .bind(turbine_id)
+    .bind(length_s)
+    .bind(from)
+    .bind(to)
+    .bind(ws_bins.0)
+    .bind(ws_bins.1)
+    .bind(max_abs_vane_deg)
+    .bind(max_pitch_deg)
+    .bind(min_windows)
+    .fetch_all(pool)
+    .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

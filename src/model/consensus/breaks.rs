@@ -30,6 +30,9 @@ impl VaneCorrection for Raw {
 /// a needless boundary costs nothing but a parameter under the L1 penalty.
 pub const MIN_BREAK_DEG: f64 = 1.5;
 
+/// A turbine id and its change points, oldest first.
+pub type TurbineBreaks = (i32, Vec<DateTime<Utc>>);
+
 /// Change points of each turbine's raw direction against the farm consensus (the offset jumps of
 /// [`north_offsets`] on uncorrected vanes, at [`MIN_BREAK_DEG`]), oldest first, per turbine id.
 /// Turbines whose latest segment is too short to report are left out.
@@ -39,7 +42,7 @@ pub const MIN_BREAK_DEG: f64 = 1.5;
 pub fn direction_breaks(
     windows: &[DirectionWindow],
     cfg: &ConsensusConfig,
-) -> Result<Vec<(i32, Vec<DateTime<Utc>>)>, ConsensusError> {
+) -> Result<Vec<TurbineBreaks>, ConsensusError> {
     let cfg = ConsensusConfig { min_jump_deg: cfg.min_jump_deg.min(MIN_BREAK_DEG), ..cfg.clone() };
     let offsets = north_offsets(windows, &Raw, &Reference::Farm, &cfg)?;
     Ok(offsets.into_iter().map(|o| (o.turbine_id, o.jumps.iter().map(|j| j.time).collect())).collect())

@@ -23,9 +23,8 @@ pub struct JsonBody<T>(pub T);
 pub const TOKEN_COOKIE: &str = "trueyaw_token";
 
 /// The token of the `trueyaw_token` cookie, if any (browsers cannot send bearer headers from a link).
-fn cookie_token(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+pub fn cookie_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -42,7 +41,7 @@ async fn bearer(parts: &Parts, state: &AppState) -> Result<Option<Caller>, ApiEr
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(ApiError::BadRequest { detail: "Authorization must be `Bearer <token>`".into(), field: None })?,
-        None => match cookie_token(parts) {
+        None => match cookie_token(&parts.headers) {
             Some(t) => t,
             None => return Ok(None),
         },

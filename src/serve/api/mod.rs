@@ -8,7 +8,7 @@ pub mod data;
 pub mod error;
 pub mod estimates;
 mod extract;
-pub use extract::{TOKEN_COOKIE, Viewer};
+pub use extract::{TOKEN_COOKIE, Viewer, cookie_token};
 pub mod models;
 pub mod report;
 pub mod system;

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use super::error::ApiError;
 use super::extract::{Operator, Path, Viewer};
 use super::turbines::find;
+use crate::serve::auth::{Caller, Role};
 use crate::serve::state::AppState;
 use crate::store::{self, JobRow, ModelRow};
 
@@ -100,7 +101,26 @@ pub async fn activate(
     Operator(caller): Operator,
     Path((name, version)): Path<(String, i32)>,
 ) -> Result<Json<Activated>, ApiError> {
-    let t = find(&state, &name)?;
+    Ok(Json(activate_version(&state, &caller, &name, version).await?))
+}
+
+/// Activates `version` of turbine `name` for `caller` and audits it in the same transaction:
+/// the one implementation behind the API endpoint and the dashboard's buttons. The caller's
+/// role is checked here too (operator or admin), so no entry point can skip it.
+pub async fn activate_version(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    version: i32,
+) -> Result<Activated, ApiError> {
+    if caller.role < Role::Operator {
+        return Err(ApiError::Forbidden(format!(
+            "{} is a {} token; activating a model needs operator or admin",
+            caller.actor,
+            caller.role.as_str()
+        )));
+    }
+    let t = find(state, name)?;
     let mut tx = state.pool.begin().await.map_err(store::StoreError::from)?;
     let previous = match store::models::activate_version(&mut tx, t.id, version).await? {
         Ok(p) => p,
@@ -120,7 +140,7 @@ pub async fn activate(
     // The NOTIFY reloads the cache too; reloading here makes the change visible to the very next
     // request of this caller.
     state.models.reload_turbine(t.id).await?;
-    Ok(Json(Activated { turbine: t.name.clone(), active_version: version, previous_version: previous }))
+    Ok(Activated { turbine: t.name.clone(), active_version: version, previous_version: previous })
 }
 
 /// A background job.

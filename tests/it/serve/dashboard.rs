@@ -2,11 +2,9 @@
 //! the page needs a token (kept in a cookie by `/login`), lists every turbine with what is served,
 //! and is rendered as asserted; a screenshot is kept as an artifact.
 
-use std::process::Command;
-
 use chrono::Utc;
 
-use crate::support::browser::chromium;
+use crate::support::browser::{chromium, headless, screenshot_path};
 use crate::support::serve::Served;
 
 #[tokio::test]
@@ -47,33 +45,14 @@ async fn a_real_browser_renders_the_overview_after_signing_in() {
     s.wait_for_version("T02", 1).await;
     let login = s.url(&format!("/login?token={}", s.viewer));
     let profile = tempfile::tempdir().unwrap();
-    let run = |args: Vec<String>| {
-        let browser = browser.to_string();
-        async move {
-            tokio::task::spawn_blocking(move || Command::new(browser).args(args).output().expect("run chromium"))
-                .await
-                .unwrap()
-        }
-    };
-    let common = |p: &std::path::Path| {
-        vec![
-            "--headless".to_string(),
-            "--no-sandbox".into(),
-            "--disable-gpu".into(),
-            "--no-first-run".into(),
-            format!("--user-data-dir={}", p.display()),
-        ]
-    };
-    let mut args = common(profile.path());
-    args.extend(["--dump-dom".to_string(), login.clone()]);
-    let out = run(args).await;
+    let out = headless(&browser, profile.path(), &["--dump-dom".to_string(), login.clone()]).await;
     let dom = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(dom.contains("trueyaw: farm wf"), "the browser followed the sign-in to the overview: {dom}");
     assert!(dom.contains("+2.95 [+2.65, +3.25]"), "T02's served vane error is rendered: {dom}");
-    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-overview.png");
-    let mut args = common(profile.path());
-    args.extend(["--window-size=1400,600".to_string(), format!("--screenshot={}", shot.display()), login]);
-    run(args).await;
+    assert!(dom.contains("href=\"/turbines/T02\""), "each turbine links to its page: {dom}");
+    let shot = screenshot_path("dashboard-overview.png");
+    let args = ["--window-size=1400,600".to_string(), format!("--screenshot={}", shot.display()), login];
+    headless(&browser, profile.path(), &args).await;
     assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000), "screenshot kept at {}", shot.display());
     s.stop().await;
 }

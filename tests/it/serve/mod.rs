@@ -7,6 +7,7 @@ mod api_data;
 mod api_models;
 mod api_writeback;
 mod dashboard;
+mod dashboard_turbine;
 mod drift_watch;
 mod fuzz;
 mod scada_live;

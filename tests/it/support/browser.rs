@@ -1,4 +1,9 @@
-//! The headless browser the browser tests (dashboard) and the PDF tests (report) need.
+//! The headless browser the browser tests (dashboard) and the PDF tests (report) need:
+//! `--dump-dom` gives the DOM after the browser followed redirects and rendered the page,
+//! `--screenshot` keeps a picture of it.
+
+use std::path::Path;
+use std::process::{Command, Output};
 
 /// Chromium or Chrome as `trueyaw report --format pdf` would find it (`TRUEYAW_CHROMIUM`, else
 /// `chromium`, `chromium-browser`, `google-chrome` on PATH), or None, and the test is skipped.
@@ -14,4 +19,29 @@ pub fn chromium() -> Option<String> {
             None
         }
     }
+}
+
+/// Runs `browser` headless with the profile directory `profile` (cookies of one run are not
+/// kept for the next: sign in within each run) and `args`, off the async runtime. Background
+/// networking is off: this machine's closed network refuses it, many connections at a time.
+pub async fn headless(browser: &str, profile: &Path, args: &[String]) -> Output {
+    let mut all = vec![
+        "--headless".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    all.extend_from_slice(args);
+    let browser = browser.to_string();
+    tokio::task::spawn_blocking(move || Command::new(browser).args(all).output().expect("run chromium")).await.unwrap()
+}
+
+/// Where a screenshot named `name` is kept (`target/tmp`, which survives the test run).
+pub fn screenshot_path(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
 }

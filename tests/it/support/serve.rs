@@ -1,6 +1,6 @@
 //! A running `trueyaw serve` for tests: a fresh database, a two-turbine farm (T01, T02) whose
-//! API and SCADA server listen on port 0, tokens of every role, and helpers to register models
-//! and readings the way `train` and `poll` would.
+//! API and SCADA server listen on port 0, tokens of every role, and helpers to register models,
+//! readings and windows the way `train`, `poll` and `import` would, and to sign in to the dashboard.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -13,6 +13,7 @@ use trueyaw::model::{BinVaneError, VaneErrorEstimate};
 use trueyaw::serve::Server;
 use trueyaw::serve::auth::{self, Role};
 use trueyaw::serve::state::AppState;
+use trueyaw::store::imports::{ImportWindow, VALUE_COLUMNS, value_index, write_import_windows};
 use trueyaw::store::{self, NewModel};
 
 use super::db::TestDb;
@@ -98,6 +99,18 @@ impl Served {
     /// estimated, the rest extrapolated), as `trueyaw train` would; `active` decides whether
     /// it passes its gates. Returns its version.
     pub async fn register_model(&self, turbine: &str, offset: f64, active: bool) -> i32 {
+        self.register_model_with(turbine, offset, active, |_, _| {}).await
+    }
+
+    /// [`Served::register_model`], letting `tune` change the row (metrics, data period) and
+    /// the estimate (drift events, ...) before it is stored.
+    pub async fn register_model_with(
+        &self,
+        turbine: &str,
+        offset: f64,
+        active: bool,
+        tune: impl FnOnce(&mut NewModel, &mut VaneErrorEstimate),
+    ) -> i32 {
         let id = self.turbine_id(turbine);
         let bins = (3..=15)
             .map(|ws| {
@@ -119,7 +132,7 @@ impl Served {
         estimate.cos_exponent = Some(2.0);
         let mut tx = self.db.pool.begin().await.unwrap();
         let version = store::lock_next_version(&mut tx, id).await.unwrap();
-        let m = NewModel {
+        let mut m = NewModel {
             turbine_id: id,
             version,
             method: "binned".into(),
@@ -130,11 +143,64 @@ impl Served {
             data_to: None,
             n_windows: 4000,
             metrics: serde_json::json!({}),
-            estimate: serde_json::to_value(&estimate).unwrap(),
+            estimate: serde_json::Value::Null,
         };
+        tune(&mut m, &mut estimate);
+        m.estimate = serde_json::to_value(&estimate).unwrap();
         store::insert_model(&mut tx, &m).await.unwrap();
         tx.commit().await.unwrap();
         version
+    }
+
+    /// Stores windows of `turbine` of `length_s` as a SCADA import would:
+    /// `(start, wind speed m/s, vane deg, power kW, pitch deg)`.
+    pub async fn add_windows(&self, turbine: &str, length_s: i32, rows: &[(DateTime<Utc>, f64, f64, f64, f64)]) {
+        let id = self.turbine_id(turbine);
+        let rows: Vec<ImportWindow> = rows
+            .iter()
+            .map(|&(t, ws, vane, power, pitch)| {
+                let mut values = [None; VALUE_COLUMNS.len()];
+                values[value_index("wind_speed_ms_mean")] = Some(ws);
+                values[value_index("vane_deg_mean")] = Some(vane);
+                values[value_index("power_kw_mean")] = Some(power);
+                values[value_index("pitch_deg_mean")] = Some(pitch);
+                values[value_index("nacelle_deg_mean")] = Some(180.0);
+                ImportWindow { turbine_id: id, window_start: t, values }
+            })
+            .collect();
+        let mut conn = self.db.pool.acquire().await.unwrap();
+        write_import_windows(&mut conn, length_s, &rows).await.unwrap();
+    }
+
+    /// A good reading of a running `turbine` (900 kW, 12 rpm, pitch 0), as polled.
+    pub fn reading(&self, turbine: &str, time: DateTime<Utc>, ws: f32, vane: f32, nacelle: f32) -> Reading {
+        Reading {
+            turbine_id: self.turbine_id(turbine),
+            // PostgreSQL keeps microseconds
+            time: chrono::DurationRound::duration_trunc(time, chrono::TimeDelta::microseconds(1)).unwrap(),
+            wind_speed_ms: Some(ws),
+            vane_deg: Some(vane),
+            nacelle_deg: Some(nacelle),
+            power_kw: Some(900.0),
+            rotor_rpm: Some(12.0),
+            pitch_deg: Some(0.0),
+            state: Some(1),
+            quality: Quality::GOOD,
+        }
+    }
+
+    /// Stores readings without waiting for the latest-readings cache.
+    pub async fn add_readings(&self, readings: &[Reading]) {
+        store::write_readings(&self.db.pool, readings).await.unwrap();
+    }
+
+    /// Signs in to the dashboard with `token` and returns the session cookie (`name=value`).
+    pub async fn sign_in(&self, token: &str) -> String {
+        let no_redirect = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let r = no_redirect.get(self.url(&format!("/login?token={token}"))).send().await.unwrap();
+        assert_eq!(r.status(), 303, "signing in redirects");
+        let cookie = r.headers()["set-cookie"].to_str().unwrap();
+        cookie.split(';').next().unwrap().to_string()
     }
 
     /// Waits until the served model of `turbine` has `version` (the NOTIFY path).
@@ -152,20 +218,8 @@ impl Served {
     /// Stores a reading of `turbine` at `time` and waits until the latest-readings cache has it.
     pub async fn add_reading(&self, turbine: &str, time: DateTime<Utc>, ws: f32, vane: f32, nacelle: f32) {
         let id = self.turbine_id(turbine);
-        // PostgreSQL keeps microseconds
-        let time = chrono::DurationRound::duration_trunc(time, chrono::TimeDelta::microseconds(1)).unwrap();
-        let r = Reading {
-            turbine_id: id,
-            time,
-            wind_speed_ms: Some(ws),
-            vane_deg: Some(vane),
-            nacelle_deg: Some(nacelle),
-            power_kw: Some(900.0),
-            rotor_rpm: Some(12.0),
-            pitch_deg: Some(0.0),
-            state: Some(1),
-            quality: Quality::GOOD,
-        };
+        let r = self.reading(turbine, time, ws, vane, nacelle);
+        let time = r.time;
         store::write_readings(&self.db.pool, &[r]).await.unwrap();
         for _ in 0..100 {
             if self.state.latest.get(id).is_some_and(|r| r.time == time) {

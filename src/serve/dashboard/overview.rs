@@ -1,25 +1,18 @@
-//! The operator dashboard's farm overview at `/`: every turbine with its live status, newest
-//! reading age, active model, vane error with interval, misalignment, energy loss, drift alert
-//! and write-back mode. Plain server-rendered HTML (no script, no asset from anywhere),
-//! refreshing itself every 10 s, sortable by links (keyboard accessible), same tokens as the
-//! API: `/login?token=...` (or the form) keeps the token in an HttpOnly cookie.
+//! The farm overview at `/`: every turbine with its live status, newest reading age, active
+//! model, vane error with interval, misalignment, energy loss, drift alert and write-back mode,
+//! each name linking to its turbine page. Refreshes itself every 10 s, sortable by links.
 
-use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::response::{Html, IntoResponse, Response};
 use chrono::Utc;
 use serde::Deserialize;
 
-use super::api::Viewer;
-use super::live::{LiveStatus, live};
-use super::state::AppState;
+use super::{fmt, page_shell, signed_in, with_interval};
 use crate::report::escape_html;
-
-pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(overview)).route("/login", get(login))
-}
+use crate::serve::api::Viewer;
+use crate::serve::api::error::ApiError;
+use crate::serve::live::{LiveStatus, live};
+use crate::serve::state::AppState;
 
 /// One row of the overview.
 struct Row {
@@ -81,15 +74,13 @@ pub struct OverviewQuery {
     sort: Option<String>,
 }
 
-async fn overview(
+pub(super) async fn overview(
     State(state): State<AppState>,
-    viewer: Result<Option<Viewer>, super::api::error::ApiError>,
+    viewer: Result<Option<Viewer>, ApiError>,
     Query(q): Query<OverviewQuery>,
 ) -> Response {
-    match viewer {
-        Ok(Some(_)) => {}
-        Ok(None) if state.settings.open_read => {}
-        _ => return (StatusCode::UNAUTHORIZED, Html(login_page(&state.farm, viewer.is_err()))).into_response(),
+    if let Err(login) = signed_in(&state, viewer, "/") {
+        return login.into_response();
     }
     // MWh/year needs each turbine's mean power from its windows: one report query per page
     // (every 10 s per open page), not on the correction path
@@ -111,50 +102,6 @@ async fn overview(
     Html(page(&state.farm, key, &rows)).into_response()
 }
 
-#[derive(Debug, Deserialize)]
-pub struct LoginQuery {
-    token: Option<String>,
-}
-
-async fn login(State(state): State<AppState>, Query(q): Query<LoginQuery>) -> Response {
-    let Some(token) = q.token.filter(|t| !t.is_empty()) else {
-        return Html(login_page(&state.farm, false)).into_response();
-    };
-    match state.tokens.verify(&token).await {
-        Ok(Some(_)) => {
-            let mut r = Redirect::to("/").into_response();
-            let cookie = format!("{}={token}; Path=/; HttpOnly; SameSite=Strict", super::api::TOKEN_COOKIE);
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            r
-        }
-        _ => (StatusCode::UNAUTHORIZED, Html(login_page(&state.farm, true))).into_response(),
-    }
-}
-
-const STYLE: &str = "body{font:16px/1.4 system-ui,sans-serif;margin:1.5rem;color:#111}\
-table{border-collapse:collapse;width:100%}th,td{padding:.4rem .6rem;border-bottom:1px solid #ccc;text-align:right}\
-th:first-child,td:first-child{text-align:left}th a{color:inherit}a:focus{outline:3px solid #06c}\
-.live{color:#060}.stale{color:#a60}.offline{color:#b00}.alert{color:#b00;font-weight:bold}\
-@media (min-width:1600px){body{font-size:22px}}";
-
-fn login_page(farm: &str, failed: bool) -> String {
-    format!(
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>trueyaw {farm}: sign in</title>\
-         <style>{STYLE}</style></head><body><h1>trueyaw: {farm}</h1>{msg}\
-         <form action=/login method=get><label for=token>API token</label> \
-         <input id=token name=token type=password autocomplete=off size=70> <button>Sign in</button></form>\
-         <p>Create one with <code>trueyaw token create --name NAME --role viewer</code>.</p></body></html>",
-        farm = escape_html(farm),
-        msg = if failed { "<p class=alert role=alert>That token is not valid.</p>" } else { "" },
-    )
-}
-
-fn fmt(v: Option<f64>, digits: usize) -> String {
-    v.map_or_else(|| "-".into(), |v| format!("{v:.digits$}"))
-}
-
 fn page(farm: &str, sort: &str, rows: &[Row]) -> String {
     let head = [("turbine", "Turbine"), ("status", "Status"), ("age", "Reading age s")];
     let mut h = String::new();
@@ -169,14 +116,10 @@ fn page(farm: &str, sort: &str, rows: &[Row]) -> String {
           <th scope=col>Drift alert</th><th scope=col>Write-back</th><th scope=col>Served</th>";
     let mut body = String::new();
     for r in rows {
-        let vane = match r.vane_error {
-            Some((v, Some([lo, hi]))) => format!("{v:+.2} [{lo:+.2}, {hi:+.2}]"),
-            Some((v, None)) => format!("{v:+.2}"),
-            None => "-".into(),
-        };
+        let vane = with_interval(r.vane_error.map(|v| v.0), r.vane_error.and_then(|v| v.1));
         let drift = r.drift_deg.map_or_else(|| "-".into(), |d| format!("<span class=alert>{d:+.1} deg</span>"));
         body += &format!(
-            "<tr><td><a href=\"/api/v1/turbines/{t}\">{t}</a></td><td class={s}>{s}</td><td>{age}</td><td>{model}</td>\
+            "<tr><td><a href=\"/turbines/{t}\">{t}</a></td><td class={s}>{s}</td><td>{age}</td><td>{model}</td>\
              <td>{vane}</td><td>{mis}</td><td>{loss}</td><td>{mwh}</td><td>{drift}</td><td>{wb}</td><td>{served}</td></tr>",
             t = escape_html(&r.turbine),
             s = r.status,
@@ -194,16 +137,17 @@ fn page(farm: &str, sort: &str, rows: &[Row]) -> String {
             },
         );
     }
-    format!(
-        "<!doctype html><html lang=en><head><meta charset=utf-8><meta http-equiv=refresh content=10>\
-         <meta name=viewport content=\"width=device-width,initial-scale=1\"><title>trueyaw {farm}</title>\
-         <style>{STYLE}</style></head><body><h1>trueyaw: farm {farm}</h1>\
-         <p>{n} turbines, updated {now} UTC (refreshes every 10 s). API: <a href=/api/v1/docs/>/api/v1/docs</a>.</p>\
-         <table><caption>Turbines, sorted by {sort}</caption><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>\
-         </body></html>",
-        farm = escape_html(farm),
-        n = rows.len(),
-        now = Utc::now().format("%Y-%m-%d %H:%M:%S"),
-        sort = escape_html(sort),
+    let farm = escape_html(farm);
+    page_shell(
+        &format!("trueyaw {farm}"),
+        10,
+        &format!(
+            "<h1>trueyaw: farm {farm}</h1>\
+             <p>{n} turbines, updated {now} UTC (refreshes every 10 s). API: <a href=/api/v1/docs/>/api/v1/docs</a>.</p>\
+             <table><caption>Turbines, sorted by {sort}</caption><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>",
+            n = rows.len(),
+            now = Utc::now().format("%Y-%m-%d %H:%M:%S"),
+            sort = escape_html(sort),
+        ),
     )
 }
