@@ -324,7 +324,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 4)]
     pub min_bins: usize,
     /// Gate: widest 95 % interval of the operating vane error, degrees.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = 4.0)]
     pub max_ci95_width_deg: f64,
     /// Measure north offsets against this (trusted) turbine instead of the farm consensus.
     #[arg(long)]

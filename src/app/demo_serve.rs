@@ -77,9 +77,9 @@ pub async fn start(
     }
     let mut train = crate::cli::default_train_options(&config.farm.name);
     train.models_dir = models_dir.to_path_buf();
-    // Two months of data: a 3 deg interval gate (instead of `trueyaw train`'s 2 deg, which
+    // Two months of data: a 6 deg interval gate (instead of `trueyaw train`'s 4 deg, which
     // wants about a year) so the models pass within the demo.
-    train.gates.max_ci95_width_deg = 3.0;
+    train.gates.max_ci95_width_deg = 6.0;
     let sched = SchedulerOptions {
         farm_id: state.farm_id,
         worker: scheduler::default_worker(),

@@ -234,7 +234,7 @@ mod defaults {
         60
     }
     pub fn low_confidence_ci95_width_deg() -> f64 {
-        2.0
+        4.0
     }
     pub fn latest_refresh_ms() -> u64 {
         1000

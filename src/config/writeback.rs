@@ -95,7 +95,7 @@ mod defaults {
         3600
     }
     pub fn max_ci95_width_deg() -> f64 {
-        2.0
+        4.0
     }
     pub fn interval_s() -> u64 {
         60

@@ -58,7 +58,7 @@ async fn learned_offsets_written_back_point_the_simulated_turbines_into_the_wind
         method: Method::Neural,
         length_s: 600,
         models_dir: dir.path().join("models"),
-        gates: Gates { max_ci95_width_deg: 3.0, ..Gates::default() },
+        gates: Gates { max_ci95_width_deg: 6.0, ..Gates::default() },
         prep: Default::default(),
         binned: Default::default(),
         neural: trueyaw::model::neural::NeuralConfig::new(),
@@ -73,7 +73,7 @@ async fn learned_offsets_written_back_point_the_simulated_turbines_into_the_wind
     config.serve.api_addr = "127.0.0.1:0".parse().unwrap();
     config.serve.scada_addr = "127.0.0.1:0".parse().unwrap();
     config.writeback.enabled_turbines = vec!["T01".into(), "T02".into()];
-    config.writeback.max_ci95_width_deg = 3.0;
+    config.writeback.max_ci95_width_deg = 6.0;
     config.writeback.min_step_interval_s = 0; // the simulated hours pass in seconds here
     let poller = PollService::start(&config, db.pool.clone()).await.unwrap();
     let server = Server::build(&config, db.pool.clone(), None).await.unwrap();
