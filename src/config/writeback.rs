@@ -113,7 +113,7 @@ mod tests {
         assert!(s.enabled_turbines.is_empty());
         assert_eq!(
             (s.max_abs_offset_deg, s.max_step_deg, s.min_step_interval_s, s.max_ci95_width_deg, s.interval_s),
-            (10.0, 0.5, 3600, 2.0, 60)
+            (10.0, 0.5, 3600, 4.0, 60)
         );
         assert!(!s.is_enabled(&TurbineName::parse("T01").unwrap()));
         assert!(s.validate().is_ok());

@@ -189,7 +189,7 @@ async fn a_step_before_the_interval_has_passed_is_held_and_writes_nothing() {
     assert_eq!(b.step(target(2.0)).await, Decision::Write { to: 1.0 });
     // A model whose interval is too wide holds, whatever the time.
     b.advance(TimeDelta::hours(2));
-    let wide = Target { yaw_offset_deg: 2.0, ci95: [0.5, 3.5], model_version: 8 };
+    let wide = Target { yaw_offset_deg: 2.0, ci95: [-0.5, 4.5], model_version: 8 };
     let held = b.step(Some(wide)).await;
     assert!(matches!(held, Decision::Hold { reason: HoldReason::IntervalTooWide { .. } }), "{held:?}");
     assert_eq!(b.step(None).await, Decision::Hold { reason: HoldReason::NoModel });

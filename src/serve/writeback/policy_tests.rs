@@ -69,13 +69,13 @@ fn nan_and_infinite_targets_and_intervals_are_rejected() {
 
 #[test]
 fn the_interval_must_be_strictly_narrower_than_the_limit() {
-    let s = settings(); // 2.0 deg
-    let at_limit = Target { yaw_offset_deg: 3.0, ci95: [2.0, 4.0], model_version: 1 };
+    let s = settings(); // 4.0 deg
+    let at_limit = Target { yaw_offset_deg: 3.0, ci95: [1.0, 5.0], model_version: 1 };
     assert_eq!(
         run(&s, 0.0, Some(&at_limit)),
-        Decision::Hold { reason: HoldReason::IntervalTooWide { width_deg: 2.0, max_deg: 2.0 } }
+        Decision::Hold { reason: HoldReason::IntervalTooWide { width_deg: 4.0, max_deg: 4.0 } }
     );
-    let just_inside = Target { yaw_offset_deg: 3.0, ci95: [2.0, 3.99], model_version: 1 };
+    let just_inside = Target { yaw_offset_deg: 3.0, ci95: [1.0, 4.99], model_version: 1 };
     assert_eq!(written(&run(&s, 0.0, Some(&just_inside))), 0.5);
     let tight = WriteBackSettings { max_ci95_width_deg: 0.5, ..settings() };
     assert_eq!(hold_code(&run(&tight, 0.0, Some(&target(3.0)))), "interval_too_wide");
