@@ -41,6 +41,17 @@ impl Frame {
         );
     }
     /// Horizontal grid lines and labels every `step` on the y axis, and the y-axis title.
+    /// The horizontal line at y = 0 across the plot.
+    fn zero_line(&self, o: &mut String) {
+        let zero = self.py(0.0);
+        let _ = write!(
+            o,
+            "<line class=\"zero\" x1=\"{}\" x2=\"{:.1}\" y1=\"{zero:.1}\" y2=\"{zero:.1}\"/>",
+            self.m[0],
+            self.w - self.m[1]
+        );
+    }
+
     fn y_grid(&self, o: &mut String, step: f64, unit: &str) {
         let mut t = self.y.0;
         while t <= self.y.1 + step * 1e-6 {
@@ -237,13 +248,7 @@ pub fn drift_timeline(from: DateTime<Utc>, to: DateTime<Utc>, events: &[Timeline
     );
     f.y_grid(&mut o, step, "change (deg)");
     time_labels(&mut o, &f, from, to);
-    let zero = f.py(0.0);
-    let _ = write!(
-        o,
-        "<line class=\"zero\" x1=\"{}\" x2=\"{:.1}\" y1=\"{zero:.1}\" y2=\"{zero:.1}\"/>",
-        f.m[0],
-        f.w - f.m[1]
-    );
+    f.zero_line(&mut o);
     let _ = write!(o, "<path class=\"line\" d=\"{}\"/>", path(steps.iter().map(|&(x, y)| (f.px(x), f.py(y)))));
     let mut cum = 0.0;
     for e in events {
@@ -294,13 +299,7 @@ pub fn time_chart(from: DateTime<Utc>, to: DateTime<Utc>, series: &[TimeSeries],
     f.open(&mut o, "Directions over time", &format!("{} (deg) against time", names.join(" and ")));
     f.y_grid(&mut o, step, "deg");
     time_labels(&mut o, &f, from, to);
-    let zero = f.py(0.0);
-    let _ = write!(
-        o,
-        "<line class=\"zero\" x1=\"{}\" x2=\"{:.1}\" y1=\"{zero:.1}\" y2=\"{zero:.1}\"/>",
-        f.m[0],
-        f.w - f.m[1]
-    );
+    f.zero_line(&mut o);
     for (i, s) in series.iter().enumerate() {
         let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
         let mut last: Option<DateTime<Utc>> = None;
