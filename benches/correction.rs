@@ -125,6 +125,7 @@ fn windows(seed: u64, n: usize) -> Vec<OperatingWindow> {
                 rotor_rpm: Some(8.0 + ws.min(12.0)),
                 pitch_deg: Some(0.0),
                 nacelle_deg: Some(rng.random_range(0.0..360.0)),
+                reference_power_kw: None,
             }
         })
         .collect()

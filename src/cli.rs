@@ -329,6 +329,10 @@ pub struct TrainArgs {
     /// Measure north offsets against this (trusted) turbine instead of the farm consensus.
     #[arg(long)]
     pub north_reference: Option<String>,
+    /// Neural: learn from power divided by the farm's reference power in the same window (the
+    /// median of the other producing turbines) instead of power over wind speed cubed.
+    #[arg(long)]
+    pub reference_power: bool,
 }
 
 impl TrainArgs {
@@ -347,7 +351,7 @@ impl TrainArgs {
             },
             prep: Default::default(),
             binned: Default::default(),
-            neural: crate::model::neural::NeuralConfig::new(),
+            neural: crate::model::neural::NeuralConfig::new().with_reference_power(self.reference_power),
             north_reference: self.north_reference.clone(),
         }
     }

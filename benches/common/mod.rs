@@ -49,6 +49,7 @@ pub fn windows(seed: u64, n: usize) -> Vec<OperatingWindow> {
                 rotor_rpm: Some(6.0 + ws),
                 pitch_deg: Some(0.0),
                 nacelle_deg: None,
+                reference_power_kw: None,
             }
         })
         .collect()

@@ -19,6 +19,7 @@ mod binned;
 mod breaks;
 mod gates;
 mod north;
+mod reference;
 
 use std::path::{Path, PathBuf};
 
@@ -153,10 +154,19 @@ pub async fn train_farm(pool: &PgPool, opts: &TrainOptions) -> Result<Vec<TrainO
         Method::Neural => breaks::farm_breaks(pool, farm_id, opts.length_s).await?,
         Method::Binned => Default::default(), // static by design
     };
+    let reference = match opts.method {
+        Method::Neural if opts.neural.reference_power => {
+            reference::farm_reference_power(pool, farm_id, opts.length_s).await?
+        }
+        _ => Default::default(),
+    };
     let mut out = Vec::with_capacity(turbines.len());
     for t in &turbines {
-        let own = breaks.get(&t.id).map_or(&[][..], Vec::as_slice);
-        out.push((t.id, train_turbine(pool, opts, t, own).await?));
+        let farm = FarmContext {
+            breaks: breaks.get(&t.id).map_or(&[][..], Vec::as_slice),
+            reference_power: reference.get(&t.id),
+        };
+        out.push((t.id, train_turbine(pool, opts, t, &farm).await?));
     }
     // North offsets need the farm together: only when every turbine was trained in this run.
     if opts.turbine.is_none() && out.len() >= 3 {
@@ -176,11 +186,19 @@ pub async fn train_farm(pool: &PgPool, opts: &TrainOptions) -> Result<Vec<TrainO
     Ok(out.into_iter().map(|(_, o)| o).collect())
 }
 
+/// What the rest of the farm says about one turbine before it is trained.
+struct FarmContext<'a> {
+    /// Its direction change points against the farm (neural drift-block starts).
+    breaks: &'a [chrono::DateTime<Utc>],
+    /// Its reference power per window start, kW, when `reference_power` is on.
+    reference_power: Option<&'a std::collections::HashMap<chrono::DateTime<Utc>, f64>>,
+}
+
 async fn train_turbine(
     pool: &PgPool,
     opts: &TrainOptions,
     t: &TurbineRow,
-    breaks: &[chrono::DateTime<Utc>],
+    farm: &FarmContext<'_>,
 ) -> Result<TrainOutcome, TrainError> {
     // Bounds inside PostgreSQL's timestamptz range: every window there is.
     let (from, to) = (Utc.timestamp_opt(0, 0).unwrap(), Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).unwrap());
@@ -188,7 +206,7 @@ async fn train_turbine(
     let data_from = rows.first().map(|r| r.window_start);
     let data_to = rows.last().map(|r| r.window_start);
     let started = std::time::Instant::now();
-    let mut fitted = fit(opts, &t.name, &rows, breaks)?;
+    let mut fitted = fit(opts, &t.name, &rows, farm)?;
     let reason = opts.gates.check(&fitted.estimate);
     tracing::info!(turbine = %t.name, windows = rows.len(), elapsed_ms = started.elapsed().as_millis() as u64, "fitted");
 
@@ -205,7 +223,7 @@ async fn train_turbine(
         "windows_loaded": rows.len(),
         "n_windows": fitted.estimate.n_windows,
         "filter_counts": fitted.counts,
-        "direction_change_points": breaks,
+        "direction_change_points": farm.breaks,
         "fit": fitted.quality,
         "gates": { "thresholds": opts.gates, "passed": reason.is_none(), "reason": reason },
     });
@@ -242,9 +260,14 @@ fn fit(
     opts: &TrainOptions,
     turbine: &str,
     rows: &[store::WindowRow],
-    breaks: &[chrono::DateTime<Utc>],
+    farm: &FarmContext<'_>,
 ) -> Result<Fitted, TrainError> {
-    let prepared = prepare_rows(rows, &opts.prep);
+    let mut prepared = prepare_rows(rows, &opts.prep);
+    if let Some(reference) = farm.reference_power {
+        for w in &mut prepared.windows {
+            w.reference_power_kw = reference.get(&w.time).copied();
+        }
+    }
     match opts.method {
         Method::Binned => {
             let fit = estimate_binned(&prepared.windows, &opts.binned);
@@ -264,7 +287,7 @@ fn fit(
         }
         Method::Neural => {
             let prep_file = ("prep.json", pretty(&opts.prep));
-            match estimate_neural_with_breaks(&prepared.windows, &opts.neural, breaks) {
+            match estimate_neural_with_breaks(&prepared.windows, &opts.neural, farm.breaks) {
                 Ok(fit) => {
                     let estimate = fit.to_estimate(turbine);
                     let quality = json!({

@@ -11,7 +11,7 @@ mod cosfit;
 pub mod estimate;
 pub mod neural;
 pub mod prep;
-mod stats;
+pub(crate) mod stats;
 #[cfg(test)]
 mod testdata;
 

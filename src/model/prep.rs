@@ -57,6 +57,9 @@ pub struct OperatingWindow {
     pub pitch_deg: Option<f64>,
     /// Circular mean nacelle heading, degrees in [0, 360), when recorded.
     pub nacelle_deg: Option<f64>,
+    /// The farm's reference power in the same window, kW: the median power of the other
+    /// producing turbines (set by `train` for a farm; `None` elsewhere).
+    pub reference_power_kw: Option<f64>,
 }
 
 /// Why a stored window cannot become an [`OperatingWindow`].
@@ -81,6 +84,7 @@ impl TryFrom<&WindowRow> for OperatingWindow {
             rotor_rpm: row.rotor_rpm_mean,
             pitch_deg: row.pitch_deg_mean,
             nacelle_deg: row.nacelle_deg_mean,
+            reference_power_kw: None,
         })
     }
 }

@@ -59,6 +59,7 @@ impl<E: Fn(f64) -> f64> Synth<E> {
                     rotor_rpm: Some(if producing { 8.0 + ws.min(12.0) } else { 0.0 }),
                     pitch_deg: Some(if producing { pitch } else { 88.0 }),
                     nacelle_deg: Some(rng.random_range(0.0..360.0)),
+                    reference_power_kw: None,
                 }
             })
             .collect()

@@ -271,6 +271,26 @@ pub async fn farm_direction_windows(
     .await?)
 }
 
+/// `(turbine_id, window_start, power_kw_mean)` of every producing window (power above zero) of
+/// farm `farm_id` of one length, by time then turbine: what the farm's reference power is made
+/// of.
+pub async fn farm_power_windows(
+    pool: &PgPool,
+    farm_id: i32,
+    length_s: i32,
+) -> Result<Vec<(i32, DateTime<Utc>, f64)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT w.turbine_id, w.window_start, w.power_kw_mean
+         FROM windows w JOIN turbines t ON t.id = w.turbine_id
+         WHERE t.farm_id = $1 AND w.length_s = $2 AND w.power_kw_mean > 0
+         ORDER BY w.window_start, w.turbine_id",
+    )
+    .bind(farm_id)
+    .bind(length_s)
+    .fetch_all(pool)
+    .await?)
+}
+
 /// Mean power of the windows in one (1 m/s wind-speed bin, 1-degree vane bin) cell.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct PowerVaneCell {

@@ -41,6 +41,10 @@ pub struct Normalizer {
     /// less (see `NeuralConfig::break_penalty_factor`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub breaks: Vec<DateTime<Utc>>,
+    /// Performance is `power / reference power` rather than `power / (scale · (ws / 10)³)`
+    /// (`NeuralConfig::reference_power`).
+    #[serde(default)]
+    pub reference_power: bool,
     /// Wind speed of the first node of R's grid, m/s (nodes every [`R_GRID_STEP_MS`]).
     pub r_grid_start_ms: f64,
     /// Nodes of R's grid (at least 2).
@@ -56,7 +60,7 @@ impl Normalizer {
     /// the farm, see `model::consensus`). A step then has a boundary at its own time instead of
     /// being split between grid blocks; a grid boundary closer than a quarter block to a break
     /// is dropped so no sliver block is left beside it.
-    pub fn fit(w: &[OperatingWindow], block_days: f64, breaks: &[DateTime<Utc>]) -> Self {
+    pub fn fit(w: &[OperatingWindow], block_days: f64, breaks: &[DateTime<Utc>], reference_power: bool) -> Self {
         let cols: [Vec<f64>; 3] = [
             w.iter().map(|x| x.wind_speed_ms).collect(),
             w.iter().filter_map(|x| x.rotor_rpm).collect(),
@@ -82,7 +86,19 @@ impl Normalizer {
         let block_starts = block_starts(t0, t_end, block_days, breaks);
         let n_blocks = block_starts.len() + 1;
         let breaks = block_starts.iter().copied().filter(|s| breaks.contains(s)).collect();
-        Self { mean, sd, power_scale_kw, t0, block_days, n_blocks, block_starts, breaks, r_grid_start_ms, r_grid_nodes }
+        Self {
+            mean,
+            sd,
+            power_scale_kw,
+            t0,
+            block_days,
+            n_blocks,
+            block_starts,
+            breaks,
+            reference_power,
+            r_grid_start_ms,
+            r_grid_nodes,
+        }
     }
 
     /// Drift block of time `t`, clamped into the trained blocks (later times are the current
@@ -152,8 +168,13 @@ impl Normalizer {
     }
 
     /// Training target: power / (scale · (ws / 10 m/s)³), a power-coefficient proxy that gives
-    /// low-wind windows a say in the loss (raw power would leave them near zero weight).
+    /// low-wind windows a say in the loss (raw power would leave them near zero weight); or,
+    /// with `reference_power`, power over the farm's reference power in the same window.
     pub fn performance(&self, x: &OperatingWindow) -> f32 {
+        if self.reference_power {
+            // windows without a reference were left out before training (`estimate_neural`)
+            return (x.power_kw / x.reference_power_kw.unwrap_or(f64::NAN)) as f32;
+        }
         let ws = x.wind_speed_ms.max(WS_FLOOR_MS) / WS_REF_MS;
         (x.power_kw / (self.power_scale_kw * ws.powi(3))) as f32
     }
@@ -332,6 +353,7 @@ mod tests {
             n_blocks: 4,
             block_starts: vec![t(7.0), t(10.5), t(14.0)],
             breaks: vec![t(10.5)],
+            reference_power: false,
             r_grid_start_ms: 3.0,
             r_grid_nodes: 2,
         };

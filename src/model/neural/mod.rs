@@ -144,6 +144,12 @@ pub struct NeuralConfig {
     /// half-width was 1.93 over 120 bins; 2 is that rounded up.
     #[config(default = 2.0)]
     pub interval_inflation: f64,
+    /// Performance target `power / reference power` (the median power of the farm's other
+    /// producing turbines in the same window, `OperatingWindow::reference_power_kw`) instead of
+    /// `power / ws³`; windows without a reference are left out. Off by default: see README,
+    /// "Farm reference power", for what it measured.
+    #[config(default = false)]
+    pub reference_power: bool,
     /// Fewest training windows a 1 m/s bin needs not to be flagged extrapolated.
     #[config(default = 50)]
     pub min_bin_windows: usize,
@@ -158,15 +164,17 @@ pub struct NeuralConfig {
 /// Fields `config.json` gained after models were first saved, with the value that reproduces
 /// how a model saved without them was trained and reported (no change points, intervals as
 /// the ensemble gave them).
-const ADDED_CONFIG_FIELDS: [(&str, f64); 2] = [("break_penalty_factor", 1.0), ("interval_inflation", 1.0)];
+fn added_config_fields() -> [(&'static str, serde_json::Value); 3] {
+    [("break_penalty_factor", 1.0.into()), ("interval_inflation", 1.0.into()), ("reference_power", false.into())]
+}
 
-/// Reads a saved `config.json`, filling in [`ADDED_CONFIG_FIELDS`] that an older model lacks
+/// Reads a saved `config.json`, filling in [`added_config_fields`] that an older model lacks
 /// (Burn's `Config` derive gives missing fields no default).
 pub(crate) fn config_from_json(text: &str) -> Result<NeuralConfig, serde_json::Error> {
     let mut v: serde_json::Value = serde_json::from_str(text)?;
     if let Some(obj) = v.as_object_mut() {
-        for (key, value) in ADDED_CONFIG_FIELDS {
-            obj.entry(key).or_insert(value.into());
+        for (key, value) in added_config_fields() {
+            obj.entry(key).or_insert(value);
         }
     }
     serde_json::from_value(v)
@@ -219,7 +227,17 @@ pub fn estimate_neural_with_breaks(
             "ensemble_size, bias_hidden_size, batch_size and drift_block_days must be > 0".into(),
         ));
     }
-    let norm = data::Normalizer::fit(windows, cfg.drift_block_days, breaks);
+    let referred: Vec<OperatingWindow>;
+    let windows = if cfg.reference_power {
+        referred = windows.iter().filter(|w| w.reference_power_kw.is_some_and(|r| r > 0.0)).cloned().collect();
+        if referred.len() < cfg.min_windows.max(1) {
+            return Err(NeuralError::TooFewWindows { n: referred.len(), min: cfg.min_windows.max(1) });
+        }
+        &referred[..]
+    } else {
+        windows
+    };
+    let norm = data::Normalizer::fit(windows, cfg.drift_block_days, breaks, cfg.reference_power);
     let train = |m: usize| {
         let seed = cfg.seed.wrapping_add(m as u64);
         training::train_member(windows, &data::bootstrap(windows, seed), &norm, cfg, seed)
