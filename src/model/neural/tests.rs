@@ -190,3 +190,18 @@ fn a_config_saved_before_change_points_and_inflation_loads_with_their_defaults()
     // as that model was trained and reported
     assert_eq!(cfg, NeuralConfig::new().with_break_penalty_factor(1.0).with_interval_inflation(1.0));
 }
+
+#[test]
+fn power_over_the_farm_reference_recovers_a_static_offset_and_leaves_out_unreferred_windows() {
+    let mut w = prepared(&Synth::new(|_| 4.0).windows(17, YEAR / 2));
+    // the neighbours: aligned turbines in the same wind, a few percent apart
+    for (i, x) in w.iter_mut().enumerate() {
+        x.reference_power_kw =
+            (i % 10 != 0).then(|| crate::model::testdata::available_kw(x.wind_speed_ms).min(RATED_KW) * 0.97);
+    }
+    let referred = w.iter().filter(|x| x.reference_power_kw.is_some()).count();
+    let est = fit(&w, &test_cfg().with_reference_power(true));
+    println!("reference power: {:?} {:?}", est.vane_error_deg, est.ci95);
+    assert_eq!(est.n_windows, referred, "windows without a reference are left out");
+    assert!((est.vane_error_deg.unwrap() - 4.0).abs() < 0.8, "{:?}", est.vane_error_deg);
+}
