@@ -253,3 +253,56 @@ async fn training_a_farm_of_three_estimates_north_offsets_against_the_farm_conse
     assert_eq!(rows.iter().filter(|r| r.estimate["north_offset_deg"].is_number()).count(), reported);
     db.drop_now().await;
 }
+
+/// A generic CSV of three turbines seeing the same wind for `days`, each vane keeping the rotor
+/// within a few degrees; T02's vane error steps from +1 to +4 deg at `step_day`.
+fn farm_with_a_vane_step(path: &Path, days: i64, step_day: i64) {
+    let start = chrono::DateTime::parse_from_rfc3339("2025-03-01T00:00:00Z").unwrap().to_utc();
+    let mut csv = String::from("turbine,time,wind_speed_ms,vane_deg,nacelle_deg,power_kw,rotor_rpm,pitch_deg\n");
+    let mut state: u64 = 7;
+    let mut noise = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 33) as f64 / (1u64 << 31) as f64) * 2.0 - 1.0 // uniform in [-1, 1)
+    };
+    for i in 0..days * 144 {
+        let time = start + chrono::Duration::minutes(10 * i);
+        let t = i as f64 / 144.0;
+        let direction = 200.0 + 60.0 * (t / 3.0).sin() + 20.0 * (t * 1.7).cos();
+        let ws = 7.5 + 2.5 * (t * 2.3).sin();
+        for (name, north, e_before) in [("T01", 2.0, 0.0), ("T02", -1.0, 1.0), ("T03", 0.5, -2.0)] {
+            let e = if name == "T02" && i >= step_day * 144 { e_before + 3.0 } else { e_before };
+            let gamma = 3.0 * noise(); // the controller's dead band
+            let vane = gamma + e + 0.5 * noise();
+            let nacelle = (direction - gamma + north + 360.0) % 360.0;
+            let power = 1800.0 * (ws / 11.0f64).powi(3) * gamma.to_radians().cos().powi(2) * (1.0 + 0.02 * noise());
+            csv += &format!("{name},{},{ws:.2},{vane:.2},{nacelle:.2},{power:.1},12.0,0.0\n", time.to_rfc3339());
+        }
+    }
+    std::fs::write(path, csv).unwrap();
+}
+
+#[tokio::test]
+async fn neural_training_starts_a_drift_block_at_a_turbines_direction_step_against_the_farm() {
+    let db = TestDb::migrated().await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("step.csv");
+    farm_with_a_vane_step(&csv, 20, 12);
+    import(&db, "cp", &csv).await;
+    let neural = trueyaw::model::neural::NeuralConfig::new().with_ensemble_size(2).with_steps(50);
+    let opts = TrainOptions { method: Method::Neural, neural, ..options("cp", &dir.path().join("models")) };
+    let outcomes = train_farm(&db.pool, &opts).await.unwrap();
+    let step = chrono::DateTime::parse_from_rfc3339("2025-03-13T00:00:00Z").unwrap().to_utc();
+    for o in &outcomes {
+        let metrics: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(o.artifact_dir.join("metrics.json")).unwrap()).unwrap();
+        let points: Vec<chrono::DateTime<chrono::Utc>> =
+            serde_json::from_value(metrics["direction_change_points"].clone()).unwrap();
+        if o.turbine == "T02" {
+            assert_eq!(points.len(), 1, "T02: {points:?}");
+            assert!((points[0] - step).num_minutes().abs() <= 60, "T02's change point {} vs step {step}", points[0]);
+        } else {
+            assert!(points.is_empty(), "{}: {points:?}", o.turbine);
+        }
+    }
+    db.drop_now().await;
+}
