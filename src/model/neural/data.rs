@@ -122,12 +122,17 @@ impl Normalizer {
         }
     }
 
+    /// Whether block `b` starts at a direction change point.
+    pub fn starts_at_break(&self, b: usize) -> bool {
+        b > 0 && self.breaks.contains(&self.block_start(b))
+    }
+
     /// Weight of each drift step's L1 penalty, blocks 1..: `at_break` where the block starts at a
     /// direction change point, 1 elsewhere; at least one entry (the network keeps one drift
     /// parameter even for a single block).
     pub fn step_penalty_weights(&self, at_break: f64) -> Vec<f32> {
         let n = self.n_blocks.saturating_sub(1).max(1);
-        (1..=n).map(|b| if self.breaks.contains(&self.block_start(b)) { at_break as f32 } else { 1.0 }).collect()
+        (1..=n).map(|b| if self.starts_at_break(b) { at_break as f32 } else { 1.0 }).collect()
     }
 
     /// Normalised operating state `[ws, rpm, pitch]`.

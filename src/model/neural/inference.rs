@@ -177,12 +177,14 @@ impl NeuralFit {
 
     /// Drift events. L1-shrunk steps may spread over a few consecutive blocks (the main jump
     /// plus small catch-ups), so consecutive block changes of one sign whose member-mean
-    /// exceeds [`STEP_PART_DEG`] form one event: its delta is their sum (per member, then mean
+    /// exceeds [`STEP_PART_DEG`] form one event, unless a block starts at a direction change
+    /// point, which begins a new event: its delta is their sum (per member, then mean
     /// and interval over members), its time the start of the block with the largest change.
     /// Reported when the interval excludes 0 and |delta| ≥ [`MIN_EVENT_DEG`].
     fn drift_events(&self) -> Vec<DriftEvent> {
         let drifts: Vec<Vec<f64>> = self.members.iter().map(|m| to_vec(m.drift_deg())).collect();
-        let n_blocks = self.meta.norm.n_blocks;
+        let norm = &self.meta.norm;
+        let n_blocks = norm.n_blocks;
         let change = |d: &Vec<f64>, b: usize| d[b] - d[b - 1];
         let mean_change: Vec<f64> = (0..n_blocks)
             .map(|b| if b == 0 { 0.0 } else { mean_ci(&drifts.iter().map(|d| change(d, b)).collect::<Vec<_>>()).0 })
@@ -196,7 +198,13 @@ impl NeuralFit {
             }
             let sign = mean_change[b].signum();
             let start = b;
-            while b < n_blocks && mean_change[b].abs() >= STEP_PART_DEG && mean_change[b].signum() == sign {
+            // a direction change point starts an event of its own: two steps days apart are two
+            // events, not one (catch-ups of a shrunk step sit on grid boundaries after it)
+            while b < n_blocks
+                && mean_change[b].abs() >= STEP_PART_DEG
+                && mean_change[b].signum() == sign
+                && (b == start || !norm.starts_at_break(b))
+            {
                 b += 1;
             }
             let group = start..b;
