@@ -128,20 +128,11 @@ impl Normalizer {
     }
 
     /// Weight of each drift step's L1 penalty, blocks 1..: `at_break` where the block starts at a
-    /// direction change point, 1 elsewhere, but 2 for the first grid step: block 0 is the
-    /// gauge (its drift is fixed at 0), so an odd first week is explained by one step where an
-    /// odd week in the middle takes two (away and back); without the factor the first grid
-    /// boundary gave the benchmark's only false drift events. At least one entry (the network
-    /// keeps one drift parameter even for a single block).
+    /// direction change point, 1 elsewhere; at least one entry (the network keeps one drift
+    /// parameter even for a single block).
     pub fn step_penalty_weights(&self, at_break: f64) -> Vec<f32> {
         let n = self.n_blocks.saturating_sub(1).max(1);
-        (1..=n)
-            .map(|b| match (self.starts_at_break(b), b) {
-                (true, _) => at_break as f32,
-                (false, 1) => 2.0,
-                (false, _) => 1.0,
-            })
-            .collect()
+        (1..=n).map(|b| if self.starts_at_break(b) { at_break as f32 } else { 1.0 }).collect()
     }
 
     /// Normalised operating state `[ws, rpm, pitch]`.
@@ -376,6 +367,6 @@ mod tests {
         assert_eq!(norm.block_of(t(99.0)), 3);
         assert_eq!(norm.block_start(2), t(10.5));
         assert_eq!(norm.block_start(0), t(0.0));
-        assert_eq!(norm.step_penalty_weights(0.25), vec![2.0, 0.25, 1.0]);
+        assert_eq!(norm.step_penalty_weights(0.25), vec![1.0, 0.25, 1.0]);
     }
 }
