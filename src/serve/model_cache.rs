@@ -164,7 +164,6 @@ impl ModelCache {
     /// Follows model changes until `stop`: LISTEN on [`CHANNEL`], reload the named turbine;
     /// after a lost connection, reconnect (with a pause) and reload everything.
     pub async fn listen(self: Arc<Self>, stop: CancellationToken) {
-        let mut first = true;
         while !stop.is_cancelled() {
             let mut listener = match PgListener::connect_with(&self.pool).await {
                 Ok(l) => l,
@@ -177,10 +176,12 @@ impl ModelCache {
                 tracing::warn!(error = %e, "LISTEN {CHANNEL} failed; retrying");
                 tokio::select! { _ = stop.cancelled() => return, _ = tokio::time::sleep(Duration::from_secs(2)) => continue }
             }
-            if !first && let Err(e) = self.reload_all().await {
-                tracing::warn!(error = %e, "reloading models after reconnect failed");
+            // Everything once LISTEN holds, the first time too: a model changed between the
+            // start-up load and this point sent its NOTIFY to nobody (a test caught a model
+            // registered right after start-up never being swapped in).
+            if let Err(e) = self.reload_all().await {
+                tracing::warn!(error = %e, "reloading models once listening failed");
             }
-            first = false;
             loop {
                 let n = tokio::select! {
                     _ = stop.cancelled() => return,
