@@ -5,6 +5,7 @@
 #
 #   bash benches/accuracy.sh                 # 5 turbines x 365 days, seeds 1 2 3
 #   TURBINES=2 DAYS=120 SEEDS="4" bash benches/accuracy.sh
+#   NEURAL_ARGS=--reference-power bash benches/accuracy.sh   # extra flags for the neural training
 #
 # Uses DATABASE_URL's server (default local) and a scratch database it creates and drops.
 set -euo pipefail
@@ -20,7 +21,8 @@ for seed in $SEEDS; do
   t1=$(date +%s.%N)
   "$bin" --log warn train --farm "$farm" --method binned --models-dir "$work/models" >/dev/null
   t2=$(date +%s.%N)
-  "$bin" --log warn train --farm "$farm" --method neural --models-dir "$work/models" >/dev/null
+  # shellcheck disable=SC2086 # NEURAL_ARGS is a list of flags
+  "$bin" --log warn train --farm "$farm" --method neural ${NEURAL_ARGS:-} --models-dir "$work/models" >/dev/null
   t3=$(date +%s.%N)
   echo "== seed $seed: $TURBINES turbines x $DAYS days ($PROFILE); train binned $(awk "BEGIN{printf \"%.1f\", $t2-$t1}") s, neural $(awk "BEGIN{printf \"%.1f\", $t3-$t2}") s (all turbines)"
   "$bin" --log warn evaluate --truth "$work/$farm/truth.json" --farm "$farm" --format table
