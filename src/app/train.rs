@@ -186,6 +186,26 @@ pub async fn train_farm(pool: &PgPool, opts: &TrainOptions) -> Result<Vec<TrainO
     Ok(out.into_iter().map(|(_, o)| o).collect())
 }
 
+/// Bounds inside PostgreSQL's timestamptz range, which every stored window lies between.
+fn all_time() -> (chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
+    (Utc.timestamp_opt(0, 0).unwrap(), Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).unwrap())
+}
+
+/// Windows slower than this carry little direction information (and no vane error estimate).
+const DIRECTION_MIN_WS_MS: f64 = 3.0;
+
+/// Every turbine's operating direction windows of the farm, for the consensus estimators
+/// (direction change points before training, north offsets after).
+async fn farm_directions(
+    pool: &PgPool,
+    farm_id: i32,
+    length_s: i32,
+) -> Result<Vec<crate::model::consensus::DirectionWindow>, StoreError> {
+    let (from, to) = all_time();
+    let rows = store::windows::farm_direction_windows(pool, farm_id, length_s, from, to, DIRECTION_MIN_WS_MS).await?;
+    Ok(rows.iter().map(Into::into).collect())
+}
+
 /// What the rest of the farm says about one turbine before it is trained.
 struct FarmContext<'a> {
     /// Its direction change points against the farm (neural drift-block starts).
@@ -200,8 +220,7 @@ async fn train_turbine(
     t: &TurbineRow,
     farm: &FarmContext<'_>,
 ) -> Result<TrainOutcome, TrainError> {
-    // Bounds inside PostgreSQL's timestamptz range: every window there is.
-    let (from, to) = (Utc.timestamp_opt(0, 0).unwrap(), Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).unwrap());
+    let (from, to) = all_time();
     let rows = store::windows_between(pool, t.id, opts.length_s, from, to).await?;
     let data_from = rows.first().map(|r| r.window_start);
     let data_to = rows.last().map(|r| r.window_start);

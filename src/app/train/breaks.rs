@@ -5,14 +5,11 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use crate::model::consensus::{ConsensusConfig, DirectionWindow, direction_breaks};
-use crate::store::{self, StoreError};
-
-/// Windows slower than this carry little direction information.
-const MIN_WS_MS: f64 = 3.0;
+use crate::model::consensus::{ConsensusConfig, direction_breaks};
+use crate::store::StoreError;
 
 /// Change points per turbine id (empty map when there is no consensus to compare with).
 pub async fn farm_breaks(
@@ -20,9 +17,7 @@ pub async fn farm_breaks(
     farm_id: i32,
     length_s: i32,
 ) -> Result<HashMap<i32, Vec<DateTime<Utc>>>, StoreError> {
-    let (from, to) = (Utc.timestamp_opt(0, 0).unwrap(), Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).unwrap());
-    let rows = store::windows::farm_direction_windows(pool, farm_id, length_s, from, to, MIN_WS_MS).await?;
-    let windows: Vec<DirectionWindow> = rows.iter().map(DirectionWindow::from).collect();
+    let windows = super::farm_directions(pool, farm_id, length_s).await?;
     // CPU work of a few seconds for a farm-year: off the async workers
     let found = tokio::task::spawn_blocking(move || direction_breaks(&windows, &ConsensusConfig::default()))
         .await

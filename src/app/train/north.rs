@@ -7,17 +7,13 @@
 
 use std::collections::HashMap;
 
-use chrono::{TimeZone, Utc};
 use sqlx::PgPool;
 
 use super::TrainOutcome;
 use super::binned::interpolate;
-use crate::model::consensus::{ConsensusConfig, DirectionWindow, Reference, VaneCorrection, north_offsets};
+use crate::model::consensus::{ConsensusConfig, Reference, VaneCorrection, north_offsets};
 use crate::model::{DriftEvent, VaneErrorEstimate};
 use crate::store::{self, StoreError};
-
-/// Windows slower than this carry little direction information (and no vane error estimate).
-const MIN_WS_MS: f64 = 3.0;
 
 /// e(ws) of each turbine, from its new estimate's bins. A turbine whose model has no curve
 /// still takes part with its raw vane (e = 0): every turbine is aligned by its own fitted
@@ -47,11 +43,9 @@ pub async fn estimate_north_offsets(
     outcomes: &mut [(i32, TrainOutcome)],
     reference: Option<i32>,
 ) -> Result<usize, StoreError> {
-    let (from, to) = (Utc.timestamp_opt(0, 0).unwrap(), Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).unwrap());
-    let rows = store::windows::farm_direction_windows(pool, farm_id, length_s, from, to, MIN_WS_MS).await?;
     let trained: HashMap<i32, usize> = outcomes.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
-    let windows: Vec<DirectionWindow> =
-        rows.iter().filter(|r| trained.contains_key(&r.turbine_id)).map(DirectionWindow::from).collect();
+    let mut windows = super::farm_directions(pool, farm_id, length_s).await?;
+    windows.retain(|w| trained.contains_key(&w.turbine_id));
     let corr = FromEstimates(outcomes.iter().map(|(id, o)| (*id, (curve(&o.estimate), o.estimate.gain))).collect());
     let reference = reference.map_or(Reference::Farm, Reference::Turbine);
     let offsets = match north_offsets(&windows, &corr, &reference, &ConsensusConfig::default()) {

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 
-use crate::support::browser::{chromium, headless, screenshot_path};
+use crate::support::browser::{chromium, render_signed_in};
 use crate::support::serve::Served;
 
 #[tokio::test]
@@ -44,15 +44,9 @@ async fn a_real_browser_renders_the_overview_after_signing_in() {
     s.register_model("T02", 1.0, true).await;
     s.wait_for_version("T02", 1).await;
     let login = s.url(&format!("/login?token={}", s.viewer));
-    let profile = tempfile::tempdir().unwrap();
-    let out = headless(&browser, profile.path(), &["--dump-dom".to_string(), login.clone()]).await;
-    let dom = String::from_utf8_lossy(&out.stdout).to_string();
+    let dom = render_signed_in(&browser, &login, "1400,600", "dashboard-overview.png").await;
     assert!(dom.contains("trueyaw: farm wf"), "the browser followed the sign-in to the overview: {dom}");
     assert!(dom.contains("+2.95 [+2.65, +3.25]"), "T02's served vane error is rendered: {dom}");
     assert!(dom.contains("href=\"/turbines/T02\""), "each turbine links to its page: {dom}");
-    let shot = screenshot_path("dashboard-overview.png");
-    let args = ["--window-size=1400,600".to_string(), format!("--screenshot={}", shot.display()), login];
-    headless(&browser, profile.path(), &args).await;
-    assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000), "screenshot kept at {}", shot.display());
     s.stop().await;
 }

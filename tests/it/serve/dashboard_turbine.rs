@@ -7,7 +7,7 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use trueyaw::domain::Quality;
 use trueyaw::store::{self, drift_alerts::Shift};
 
-use crate::support::browser::{chromium, headless, screenshot_path};
+use crate::support::browser::{chromium, render_signed_in};
 use crate::support::serve::{Served, test_e};
 
 /// Power of the synthetic windows: `2 ws^3 cos^2(vane - e)`, e of model v2 (`1 + test_e`).
@@ -223,17 +223,11 @@ async fn a_real_browser_renders_the_turbine_page_signed_in_as_an_operator() {
     let s = Served::start(false).await;
     history(&s).await;
     let login = s.url(&format!("/login?token={}&next=/turbines/T01", s.operator));
-    let profile = tempfile::tempdir().unwrap();
-    let out = headless(&browser, profile.path(), &["--dump-dom".to_string(), login.clone()]).await;
-    let dom = String::from_utf8_lossy(&out.stdout).to_string();
+    let dom = render_signed_in(&browser, &login, "1400,4000", "dashboard-turbine.png").await;
     assert!(dom.contains("<h1>Turbine T01</h1>"), "the browser followed the sign-in to the turbine page: {dom}");
     assert!(dom.contains("+2.95 [+2.65, +3.25]"), "the vane error with its interval: {dom}");
     assert_eq!(dom.matches("<svg").count(), 11, "8 power panels, vane error, drift, directions");
     assert!(dom.contains("7 m/s: 21 vane bins, 63 windows; model peak +2.90 deg"));
     assert!(dom.contains("Roll back to v1</button>"), "the operator's button is rendered");
-    let shot = screenshot_path("dashboard-turbine.png");
-    let args = ["--window-size=1400,4000".to_string(), format!("--screenshot={}", shot.display()), login];
-    headless(&browser, profile.path(), &args).await;
-    assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000), "screenshot kept at {}", shot.display());
     s.stop().await;
 }

@@ -24,7 +24,7 @@ pub fn chromium() -> Option<String> {
 /// Runs `browser` headless with the profile directory `profile` (cookies of one run are not
 /// kept for the next: sign in within each run) and `args`, off the async runtime. Background
 /// networking is off: this machine's closed network refuses it, many connections at a time.
-pub async fn headless(browser: &str, profile: &Path, args: &[String]) -> Output {
+async fn headless(browser: &str, profile: &Path, args: &[String]) -> Output {
     let mut all = vec![
         "--headless".to_string(),
         "--no-sandbox".into(),
@@ -42,6 +42,20 @@ pub async fn headless(browser: &str, profile: &Path, args: &[String]) -> Output 
 }
 
 /// Where a screenshot named `name` is kept (`target/tmp`, which survives the test run).
-pub fn screenshot_path(name: &str) -> std::path::PathBuf {
+fn screenshot_path(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
+}
+
+/// Opens `login` (a `/login?token=...` URL that redirects to the page under test) in a fresh
+/// profile, returns the DOM as rendered after the redirects, and keeps a screenshot of the page
+/// `window` wide and high (Chromium's `W,H`) named `shot` in `target/tmp`.
+pub async fn render_signed_in(browser: &str, login: &str, window: &str, shot: &str) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let out = headless(browser, profile.path(), &["--dump-dom".to_string(), login.to_string()]).await;
+    let dom = String::from_utf8_lossy(&out.stdout).to_string();
+    let path = screenshot_path(shot);
+    let args = [format!("--window-size={window}"), format!("--screenshot={}", path.display()), login.to_string()];
+    headless(browser, profile.path(), &args).await;
+    assert!(std::fs::metadata(&path).is_ok_and(|m| m.len() > 1000), "screenshot kept at {}", path.display());
+    dom
 }
