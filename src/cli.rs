@@ -296,6 +296,14 @@ fn day_divisor_minutes(s: &str) -> Result<u32, String> {
     if (1..=1440).contains(&v) && 1440 % v == 0 { Ok(v) } else { Err(format!("{v} does not divide 1440 minutes")) }
 }
 
+/// RFC 3339, or a date alone meaning its midnight UTC.
+fn time_or_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        Ok(d) => Ok(d.and_time(chrono::NaiveTime::MIN).and_utc()),
+        Err(_) => rfc3339(s).map_err(|e| format!("{e} (nor a date YYYY-MM-DD)")),
+    }
+}
+
 fn rfc3339(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
     chrono::DateTime::parse_from_rfc3339(s).map(|t| t.to_utc()).map_err(|e| format!("{s:?} is not RFC 3339: {e}"))
 }
@@ -333,11 +341,19 @@ pub struct TrainArgs {
     /// median of the other producing turbines) instead of power over wind speed cubed.
     #[arg(long)]
     pub reference_power: bool,
+    /// Learn only from windows starting at or after this time (RFC 3339, or a UTC date
+    /// YYYY-MM-DD), for example since a vane was replaced.
+    #[arg(long, value_parser = time_or_date)]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Learn only from windows starting before this time (RFC 3339, or a UTC date YYYY-MM-DD).
+    #[arg(long, value_parser = time_or_date)]
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl TrainArgs {
     /// The training options (default data preparation and binned settings).
     pub fn options(&self) -> crate::app::train::TrainOptions {
+        let all = crate::app::train::Period::default();
         crate::app::train::TrainOptions {
             farm: self.farm.clone(),
             turbine: self.turbine.clone(),
@@ -353,6 +369,10 @@ impl TrainArgs {
             binned: Default::default(),
             neural: crate::model::neural::NeuralConfig::new().with_reference_power(self.reference_power),
             north_reference: self.north_reference.clone(),
+            period: crate::app::train::Period {
+                from: self.since.unwrap_or(all.from),
+                to: self.until.unwrap_or(all.to),
+            },
         }
     }
 }

@@ -71,6 +71,24 @@ pub struct TrainOptions {
     pub neural: NeuralConfig,
     /// North offsets relative to this turbine (a trusted one) instead of the farm consensus.
     pub north_reference: Option<String>,
+    /// The stretch of history to learn from (default: all of it).
+    pub period: Period,
+}
+
+/// Windows starting in `[from, to)`: the history a training learns from. A performance engineer
+/// calibrating after a known change (a vane replaced, a controller update) trains on the data
+/// since then; [`Default`] is all time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: chrono::DateTime<Utc>,
+    pub to: chrono::DateTime<Utc>,
+}
+
+impl Default for Period {
+    /// Bounds inside PostgreSQL's timestamptz range, which every stored window lies between.
+    fn default() -> Self {
+        Self { from: Utc.timestamp_opt(0, 0).unwrap(), to: Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).unwrap() }
+    }
 }
 
 /// Why `train` (or `estimates`, `evaluate`) could not run.
@@ -84,6 +102,8 @@ pub enum TrainError {
     Neural(NeuralError),
     #[error("writing the artifact {dir}: {source}")]
     Artifact { dir: String, source: std::io::Error },
+    #[error("the training period is empty: --since {from} is not before --until {to}")]
+    EmptyPeriod { from: chrono::DateTime<Utc>, to: chrono::DateTime<Utc> },
     #[error("ground truth {path}: {message}")]
     BadTruth { path: String, message: String },
     #[error(transparent)]
@@ -93,7 +113,10 @@ pub enum TrainError {
 impl TrainError {
     /// True for mistakes in the command (farm, turbine, method, truth file): the CLI exits with code 2.
     pub fn is_usage(&self) -> bool {
-        matches!(self, Self::UnknownFarm(_) | Self::UnknownTurbine { .. } | Self::BadTruth { .. })
+        matches!(
+            self,
+            Self::UnknownFarm(_) | Self::UnknownTurbine { .. } | Self::EmptyPeriod { .. } | Self::BadTruth { .. }
+        )
     }
 }
 
@@ -140,6 +163,9 @@ pub async fn run(database_url: &str, opts: &TrainOptions) -> anyhow::Result<Vec<
 
 /// Trains every selected turbine of the farm, one after another.
 pub async fn train_farm(pool: &PgPool, opts: &TrainOptions) -> Result<Vec<TrainOutcome>, TrainError> {
+    if opts.period.from >= opts.period.to {
+        return Err(TrainError::EmptyPeriod { from: opts.period.from, to: opts.period.to });
+    }
     let farm_id =
         store::find_farm(pool, &opts.farm).await?.ok_or_else(|| TrainError::UnknownFarm(opts.farm.clone()))?;
     let mut turbines = store::list_turbines(pool, farm_id).await?;
@@ -151,12 +177,12 @@ pub async fn train_farm(pool: &PgPool, opts: &TrainOptions) -> Result<Vec<TrainO
     }
     // Direction change points need the whole farm, even when one turbine is trained.
     let breaks = match opts.method {
-        Method::Neural => breaks::farm_breaks(pool, farm_id, opts.length_s).await?,
+        Method::Neural => breaks::farm_breaks(pool, farm_id, opts.length_s, opts.period).await?,
         Method::Binned => Default::default(), // static by design
     };
     let reference = match opts.method {
         Method::Neural if opts.neural.reference_power => {
-            reference::farm_reference_power(pool, farm_id, opts.length_s).await?
+            reference::farm_reference_power(pool, farm_id, opts.length_s, opts.period).await?
         }
         _ => Default::default(),
     };
@@ -180,15 +206,10 @@ pub async fn train_farm(pool: &PgPool, opts: &TrainOptions) -> Result<Vec<TrainO
                     .ok_or_else(|| TrainError::UnknownTurbine { farm: opts.farm.clone(), turbine: name.clone() })?,
             ),
         };
-        let n = north::estimate_north_offsets(pool, farm_id, opts.length_s, &mut out, reference).await?;
+        let n = north::estimate_north_offsets(pool, farm_id, opts.length_s, opts.period, &mut out, reference).await?;
         tracing::info!(turbines = n, "north offsets estimated from the farm consensus");
     }
     Ok(out.into_iter().map(|(_, o)| o).collect())
-}
-
-/// Bounds inside PostgreSQL's timestamptz range, which every stored window lies between.
-fn all_time() -> (chrono::DateTime<Utc>, chrono::DateTime<Utc>) {
-    (Utc.timestamp_opt(0, 0).unwrap(), Utc.with_ymd_and_hms(2200, 1, 1, 0, 0, 0).unwrap())
 }
 
 /// Windows slower than this carry little direction information (and no vane error estimate).
@@ -200,8 +221,9 @@ async fn farm_directions(
     pool: &PgPool,
     farm_id: i32,
     length_s: i32,
+    period: Period,
 ) -> Result<Vec<crate::model::consensus::DirectionWindow>, StoreError> {
-    let (from, to) = all_time();
+    let (from, to) = (period.from, period.to);
     let rows = store::windows::farm_direction_windows(pool, farm_id, length_s, from, to, DIRECTION_MIN_WS_MS).await?;
     Ok(rows.iter().map(Into::into).collect())
 }
@@ -220,8 +242,7 @@ async fn train_turbine(
     t: &TurbineRow,
     farm: &FarmContext<'_>,
 ) -> Result<TrainOutcome, TrainError> {
-    let (from, to) = all_time();
-    let rows = store::windows_between(pool, t.id, opts.length_s, from, to).await?;
+    let rows = store::windows_between(pool, t.id, opts.length_s, opts.period.from, opts.period.to).await?;
     let data_from = rows.first().map(|r| r.window_start);
     let data_to = rows.last().map(|r| r.window_start);
     let started = std::time::Instant::now();

@@ -278,15 +278,20 @@ pub async fn farm_power_windows(
     pool: &PgPool,
     farm_id: i32,
     length_s: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
 ) -> Result<Vec<(i32, DateTime<Utc>, f64)>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT w.turbine_id, w.window_start, w.power_kw_mean
          FROM windows w JOIN turbines t ON t.id = w.turbine_id
          WHERE t.farm_id = $1 AND w.length_s = $2 AND w.power_kw_mean > 0
+           AND w.window_start >= $3 AND w.window_start < $4
          ORDER BY w.window_start, w.turbine_id",
     )
     .bind(farm_id)
     .bind(length_s)
+    .bind(from)
+    .bind(to)
     .fetch_all(pool)
     .await?)
 }

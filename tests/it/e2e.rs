@@ -63,6 +63,7 @@ async fn learned_offsets_written_back_point_the_simulated_turbines_into_the_wind
         binned: Default::default(),
         neural: trueyaw::model::neural::NeuralConfig::new(),
         north_reference: None,
+        period: Default::default(),
     };
     let outcomes = train_farm(&db.pool, &train).await.unwrap();
     assert!(outcomes.iter().all(|o| o.active), "{outcomes:?}");

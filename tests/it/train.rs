@@ -50,6 +50,7 @@ fn options(farm: &str, models_dir: &Path) -> TrainOptions {
         binned: Default::default(),
         neural: trueyaw::model::neural::NeuralConfig::new(),
         north_reference: None,
+        period: Default::default(),
     }
 }
 
@@ -163,6 +164,18 @@ async fn three_days_of_data_are_rejected_with_a_stored_reason_and_leave_no_activ
     assert!(without["reason"].as_str().unwrap().contains("need at least 1000"), "{without}");
     let table = trueyaw(&db, &["estimates", "--farm", "small"]);
     assert!(String::from_utf8_lossy(&table.stdout).contains("no active model: model 1 (neural) rejected"));
+
+    // --since/--until bound the history learned from (and recorded with the model)
+    let period = ["--since", "2025-01-02", "--until", "2025-01-03T12:00:00Z"];
+    let args =
+        [&["train", "--farm", "small", "--method", "binned", "--models-dir", models.to_str().unwrap()][..], &period];
+    assert_eq!(trueyaw(&db, &args.concat()).status.code(), Some(0));
+    let (from, to): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) =
+        sqlx::query_as("SELECT data_from, data_to FROM models WHERE version = 2").fetch_one(&db.pool).await.unwrap();
+    assert_eq!(
+        (from.to_rfc3339(), to.to_rfc3339()),
+        ("2025-01-02T00:00:00+00:00".into(), "2025-01-03T11:50:00+00:00".into())
+    );
     db.drop_now().await;
 }
 
@@ -174,6 +187,10 @@ async fn usage_mistakes_exit_2_and_an_unreachable_database_exits_1() {
     assert_eq!(code(&["train", "--farm", "x", "--method", "bogus"]), Some(2));
     assert_eq!(code(&["estimates", "--farm", "nowhere"]), Some(2));
     assert_eq!(code(&["evaluate", "--truth", "/nonexistent/truth.json"]), Some(2));
+    assert_eq!(code(&["train", "--farm", "x", "--since", "yesterday"]), Some(2));
+    let backwards = trueyaw(&db, &["train", "--farm", "x", "--since", "2025-02-01", "--until", "2025-01-01"]);
+    assert_eq!(backwards.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&backwards.stderr).contains("training period is empty"));
     assert_eq!(code(&["estimates", "--format", "json"]), Some(0));
     for cmd in ["train", "estimates", "evaluate"] {
         assert_eq!(code(&[cmd, "--help"]), Some(0), "{cmd} --help");

@@ -16,8 +16,9 @@ pub async fn farm_breaks(
     pool: &PgPool,
     farm_id: i32,
     length_s: i32,
+    period: super::Period,
 ) -> Result<HashMap<i32, Vec<DateTime<Utc>>>, StoreError> {
-    let windows = super::farm_directions(pool, farm_id, length_s).await?;
+    let windows = super::farm_directions(pool, farm_id, length_s, period).await?;
     // CPU work of a few seconds for a farm-year: off the async workers
     let found = tokio::task::spawn_blocking(move || direction_breaks(&windows, &ConsensusConfig::default()))
         .await

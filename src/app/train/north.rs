@@ -40,11 +40,12 @@ pub async fn estimate_north_offsets(
     pool: &PgPool,
     farm_id: i32,
     length_s: i32,
+    period: super::Period,
     outcomes: &mut [(i32, TrainOutcome)],
     reference: Option<i32>,
 ) -> Result<usize, StoreError> {
     let trained: HashMap<i32, usize> = outcomes.iter().enumerate().map(|(i, (id, _))| (*id, i)).collect();
-    let mut windows = super::farm_directions(pool, farm_id, length_s).await?;
+    let mut windows = super::farm_directions(pool, farm_id, length_s, period).await?;
     windows.retain(|w| trained.contains_key(&w.turbine_id));
     let corr = FromEstimates(outcomes.iter().map(|(id, o)| (*id, (curve(&o.estimate), o.estimate.gain))).collect());
     let reference = reference.map_or(Reference::Farm, Reference::Turbine);

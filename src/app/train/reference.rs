@@ -20,8 +20,13 @@ pub const MIN_OTHERS: usize = 2;
 pub type ReferencePower = HashMap<i32, HashMap<DateTime<Utc>, f64>>;
 
 /// Loads the farm's producing windows and forms every turbine's reference power.
-pub async fn farm_reference_power(pool: &PgPool, farm_id: i32, length_s: i32) -> Result<ReferencePower, StoreError> {
-    let rows = store::windows::farm_power_windows(pool, farm_id, length_s).await?;
+pub async fn farm_reference_power(
+    pool: &PgPool,
+    farm_id: i32,
+    length_s: i32,
+    period: super::Period,
+) -> Result<ReferencePower, StoreError> {
+    let rows = store::windows::farm_power_windows(pool, farm_id, length_s, period.from, period.to).await?;
     Ok(reference_power(&rows))
 }
 

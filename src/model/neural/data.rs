@@ -45,6 +45,11 @@ pub struct Normalizer {
     /// (`NeuralConfig::reference_power`).
     #[serde(default)]
     pub reference_power: bool,
+    /// How the drift parameters are pinned (see `network::VaneNet::drift_deg`): centred on their
+    /// mean over the blocks (true, every model trained now), or block 0 fixed at 0 (false,
+    /// models saved before December 2026).
+    #[serde(default)]
+    pub centred_drift: bool,
     /// Wind speed of the first node of R's grid, m/s (nodes every [`R_GRID_STEP_MS`]).
     pub r_grid_start_ms: f64,
     /// Nodes of R's grid (at least 2).
@@ -96,6 +101,7 @@ impl Normalizer {
             block_starts,
             breaks,
             reference_power,
+            centred_drift: true,
             r_grid_start_ms,
             r_grid_nodes,
         }

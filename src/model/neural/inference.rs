@@ -244,9 +244,16 @@ impl NeuralFit {
         let device = Device::flex();
         let members = (0..meta.members.len())
             .map(|m| {
-                VaneNet::new(config.bias_hidden_size, meta.norm.n_blocks, vec![0.0; meta.norm.r_grid_nodes], 0, &device)
-                    .try_load_file(dir.join(format!("member_{m}.bpk")))
-                    .map_err(|e| NeuralError::Weights(format!("{e:?}")))
+                VaneNet::new(
+                    config.bias_hidden_size,
+                    meta.norm.n_blocks,
+                    meta.norm.centred_drift,
+                    vec![0.0; meta.norm.r_grid_nodes],
+                    0,
+                    &device,
+                )
+                .try_load_file(dir.join(format!("member_{m}.bpk")))
+                .map_err(|e| NeuralError::Weights(format!("{e:?}")))
             })
             .collect::<Result<_, _>>()?;
         Ok(Self { config, meta, members })

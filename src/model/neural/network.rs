@@ -76,9 +76,15 @@ pub struct VaneNet {
     bias: Mlp,
     /// Static part of e, units of [`DEG_PER_UNIT`], shape `[1]`.
     offset: Param<Tensor<1>>,
-    /// d of blocks 1.. (block 0 is fixed at 0), units of [`DEG_PER_UNIT`], shape `[n_blocks − 1]`
-    /// (at least 1, an unused extra when there is one block).
+    /// Drift parameters, units of [`DEG_PER_UNIT`]; see [`VaneNet::drift_deg`] for how they
+    /// become d. Centred: one per block, shape `[max(n_blocks, 2)]`; pinned at block 0 (models
+    /// saved before December 2026): blocks 1.., shape `[max(n_blocks − 1, 1)]`. An unused extra
+    /// when there is one block.
     drift: Param<Tensor<1>>,
+    /// Whether `drift` is centred on its mean (true) or block 0 is pinned at 0 (false). Set from
+    /// the normalisation when the member is built; not part of the weight file.
+    #[module(skip)]
+    centred_drift: bool,
     /// p before the sigmoid squashing into [`P_RANGE`], shape `[1]`.
     p_raw: Param<Tensor<1>>,
     /// k before the sigmoid squashing into [`K_RANGE`], shape `[1]`.
@@ -96,10 +102,17 @@ pub struct Prediction {
 impl VaneNet {
     /// A fresh member, deterministic for `seed`: R starts at `r_init` (the observed mean
     /// performance per node, so no steps are spent finding the curve), e at 0, p at 2.4
-    /// (mid-range), k at 0.
-    pub fn new(bias_hidden: usize, n_blocks: usize, r_init: Vec<f32>, seed: u64, device: &Device) -> Self {
+    /// (mid-range), k at 0. `centred_drift` chooses the drift's gauge ([`VaneNet::drift_deg`]).
+    pub fn new(
+        bias_hidden: usize,
+        n_blocks: usize,
+        centred_drift: bool,
+        r_init: Vec<f32>,
+        seed: u64,
+        device: &Device,
+    ) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
-        let n_drift = n_blocks.saturating_sub(1).max(1);
+        let n_drift = if centred_drift { n_blocks.max(2) } else { n_blocks.saturating_sub(1).max(1) };
         let nodes = r_init.len();
         Self {
             power: Param::from_tensor(Tensor::from_data(TensorData::new(r_init, [nodes]), device)),
@@ -108,6 +121,7 @@ impl VaneNet {
             bias: Mlp::new(3, bias_hidden, 0.1, &mut rng, device),
             offset: scalar_param(0.0, device),
             drift: Param::from_tensor(Tensor::zeros([n_drift], device)),
+            centred_drift,
             p_raw: scalar_param(0.0, device),
             k_raw: scalar_param(0.0, device),
         }
@@ -123,12 +137,23 @@ impl VaneNet {
         squash(self.k_raw.val(), K_RANGE)
     }
 
-    /// Drift of every block, degrees, block 0 first (always 0).
+    /// Drift of every block, degrees, block 0 first.
+    ///
+    /// Only `offset + d` is observable, so d needs a gauge. Centred (current models): d is the
+    /// parameters minus their mean, so a level shared by every block has no gradient and stays
+    /// in the offset. Pinned at block 0 (older models): d_0 = 0; there Adam, which moves every
+    /// parameter by about the learning rate whatever its gradient, carried part of a large
+    /// offset in all the later blocks together, leaving a false step at block 1 that the L1
+    /// penalty was too weak to remove within the step budget.
     ///
     /// # Shapes
-    /// - output: `[n_drift + 1]`
+    /// - output: `[max(n_blocks, 2)]` (the last entry unused when there is one block)
     pub fn drift_deg(&self) -> Tensor<1> {
         let d = self.drift.val();
+        if self.centred_drift {
+            let mean = d.clone().mean();
+            return (d - mean).mul_scalar(DEG_PER_UNIT);
+        }
         let zero = Tensor::<1>::zeros([1], &d.device());
         Tensor::cat(vec![zero, d], 0).mul_scalar(DEG_PER_UNIT)
     }

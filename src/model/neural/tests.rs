@@ -233,3 +233,33 @@ fn two_steps_three_days_apart_at_change_points_are_two_events() {
         );
     }
 }
+
+/// A model saved by the code of November 2026 (drift block 0 pinned at 0; see
+/// `tests/fixtures/README.md`) loads into today's code and gives the estimate it was saved with,
+/// through the training-side loader and the serving-side compiled ensemble alike.
+#[test]
+fn a_model_saved_in_november_2026_gives_its_saved_estimate() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/neural-2026-11");
+    let saved: VaneErrorEstimate =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("estimate.json")).unwrap()).unwrap();
+    let fit = NeuralFit::load(&dir).unwrap();
+    let now = fit.to_estimate(&saved.turbine);
+    let close = |a: f64, b: f64, what: &str| assert!((a - b).abs() < 1e-9, "{what}: {a} now, {b} saved");
+    close(now.vane_error_deg.unwrap(), saved.vane_error_deg.unwrap(), "vane error");
+    for k in 0..2 {
+        close(now.ci95.unwrap()[k], saved.ci95.unwrap()[k], "interval");
+    }
+    close(now.gain, saved.gain, "gain");
+    close(now.cos_exponent.unwrap(), saved.cos_exponent.unwrap(), "cos exponent");
+    assert_eq!(now.bins.len(), saved.bins.len());
+    for (a, b) in now.bins.iter().zip(&saved.bins) {
+        assert_eq!((a.ws, a.extrapolated), (b.ws, b.extrapolated));
+        close(a.vane_error_deg.unwrap(), b.vane_error_deg.unwrap(), "bin value");
+    }
+    assert_eq!(now.drift_events.len(), saved.drift_events.len());
+    // serving evaluates the same members in f64 without Burn
+    let compiled = CompiledEnsemble::load(&dir).unwrap();
+    let (burn, plain) =
+        (fit.vane_error_deg(7.0, Some(12.0), Some(0.0)), compiled.vane_error_deg(7.0, Some(12.0), Some(0.0)));
+    assert!((burn.0 - plain.0).abs() < 1e-4, "{burn:?} vs {plain:?}");
+}

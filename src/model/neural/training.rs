@@ -42,7 +42,8 @@ pub fn train_member(
     let device = Device::flex().autodiff();
     let mut rng = StdRng::seed_from_u64(seed ^ 0x7EA1_B47C);
     let full = (idx.len() <= cfg.batch_size).then(|| Batch::new(w, idx, norm, &device));
-    let mut model = VaneNet::new(cfg.bias_hidden_size, norm.n_blocks, norm.r_init(w, idx), seed, &device);
+    let mut model =
+        VaneNet::new(cfg.bias_hidden_size, norm.n_blocks, norm.centred_drift, norm.r_init(w, idx), seed, &device);
     let weights = norm.step_penalty_weights(cfg.break_penalty_factor);
     let step_weights = Tensor::<1>::from_data(TensorData::new(weights.clone(), [weights.len()]), &device);
     let mut optim = AdamConfig::new().init();

@@ -66,6 +66,7 @@ async fn a_training_asked_for_over_the_api_runs_and_its_model_is_served() {
         binned: Default::default(),
         neural: trueyaw::model::neural::NeuralConfig::new(),
         north_reference: None,
+        period: Default::default(),
     };
     let sched = SchedulerOptions {
         farm_id: s.state.farm_id,
