@@ -348,6 +348,7 @@ mod tests {
             "t0":"2026-01-01T00:00:00Z","block_days":7.0,"n_blocks":5,"r_grid_start_ms":3.0,"r_grid_nodes":40}"#;
         let norm: Normalizer = serde_json::from_str(old).unwrap();
         assert!(norm.block_starts.is_empty());
+        assert!(!norm.centred_drift, "its drift keeps block 0 pinned at 0");
         assert_eq!(norm.block_of(t(15.0)), 2);
         assert_eq!(norm.block_of(t(100.0)), 4, "later times are the current state");
         assert_eq!(norm.block_start(3), t(21.0));
@@ -365,6 +366,7 @@ mod tests {
             block_starts: vec![t(7.0), t(10.5), t(14.0)],
             breaks: vec![t(10.5)],
             reference_power: false,
+            centred_drift: true,
             r_grid_start_ms: 3.0,
             r_grid_nodes: 2,
         };

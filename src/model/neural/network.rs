@@ -140,11 +140,10 @@ impl VaneNet {
     /// Drift of every block, degrees, block 0 first.
     ///
     /// Only `offset + d` is observable, so d needs a gauge. Centred (current models): d is the
-    /// parameters minus their mean, so a level shared by every block has no gradient and stays
-    /// in the offset. Pinned at block 0 (older models): d_0 = 0; there Adam, which moves every
-    /// parameter by about the learning rate whatever its gradient, carried part of a large
-    /// offset in all the later blocks together, leaving a false step at block 1 that the L1
-    /// penalty was too weak to remove within the step budget.
+    /// parameters minus their mean, so a level every block shares has no gradient in the drift
+    /// and stays in the offset, and no block is the reference of the others. Pinned (older
+    /// models): d_0 = 0, so the first block's data alone (a week, or less up to the first
+    /// change point) fixed the level every later drift value was measured from.
     ///
     /// # Shapes
     /// - output: `[max(n_blocks, 2)]` (the last entry unused when there is one block)

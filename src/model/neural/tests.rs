@@ -222,8 +222,8 @@ fn two_steps_three_days_apart_at_change_points_are_two_events() {
     let fit = estimate_neural_with_breaks(&w, &NeuralConfig::new(), &breaks).expect("trains");
     let est = fit.to_estimate("T1");
     println!("two steps: events {:?} current {:?}", est.drift_events, est.vane_error_deg);
-    // each step is its own event at its change point (a known artefact may add one at the first
-    // grid boundary: block 0 is the gauge and holds only a week; see README, Accuracy)
+    // each step is its own event at its change point, and nothing else
+    assert_eq!(est.drift_events.len(), 2, "{:?}", est.drift_events);
     for (at, want) in breaks.iter().zip([3.0, 3.0]) {
         let ev = est.drift_events.iter().find(|e| e.time == *at);
         assert!(
