@@ -145,7 +145,10 @@ impl Segmenter<'_> {
         let end_day = daily[j].0;
         let start = self.refine(lo, end_day, daily, i)?;
         let end = self.refine(start, hi, daily, j)?;
-        (start < end && self.test(lo, start, end).is_some() && self.test(start, end, hi).is_some())
+        // refining both edges must not shrink it below the shortest segment (an hour's outliers
+        // on a turbine with gaps between its days)
+        let long_enough = end.saturating_sub(start) >= m * self.cfg.min_day_windows;
+        (long_enough && self.test(lo, start, end).is_some() && self.test(start, end, hi).is_some())
             .then_some((start, end))
     }
 
