@@ -33,10 +33,7 @@ pub(super) struct Jump {
 /// Change points of `x` (deviations, degrees) at `times` (ascending), oldest first.
 pub(super) fn find_jumps(times: &[DateTime<Utc>], x: &[f64], cfg: &ConsensusConfig, salt: u64) -> Vec<Jump> {
     let days: Vec<i64> = times.iter().map(|t| t.timestamp().div_euclid(86_400)).collect();
-    let mut prefix = vec![0.0; x.len() + 1];
-    for (k, v) in x.iter().enumerate() {
-        prefix[k + 1] = prefix[k] + v;
-    }
+    let prefix = running_sum(x.iter().copied());
     let seg = Segmenter { days: &days, x, prefix: &prefix, cfg, salt };
     let mut cuts = Vec::new();
     seg.split(0, x.len(), &mut cuts);
