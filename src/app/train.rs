@@ -223,8 +223,9 @@ async fn farm_directions(
     length_s: i32,
     period: Period,
 ) -> Result<Vec<crate::model::consensus::DirectionWindow>, StoreError> {
-    let (from, to) = (period.from, period.to);
-    let rows = store::windows::farm_direction_windows(pool, farm_id, length_s, from, to, DIRECTION_MIN_WS_MS).await?;
+    let rows =
+        store::windows::farm_direction_windows(pool, farm_id, length_s, period.from, period.to, DIRECTION_MIN_WS_MS)
+            .await?;
     Ok(rows.iter().map(Into::into).collect())
 }
 
