@@ -348,6 +348,22 @@ pub struct TrainArgs {
     /// Learn only from windows starting before this time (RFC 3339, or a UTC date YYYY-MM-DD).
     #[arg(long, value_parser = time_or_date)]
     pub until: Option<chrono::DateTime<chrono::Utc>>,
+    /// Neural: set one hyper-parameter of `config.json`, as KEY=VALUE with a JSON value (for
+    /// example `drift_penalty=5e-7` or `ensemble_size=7`); repeatable. For experiments: the
+    /// defaults are what the accuracy benchmark measured.
+    #[arg(long = "neural-set", value_name = "KEY=VALUE", value_parser = neural_setting)]
+    pub neural_settings: Vec<(String, serde_json::Value)>,
+}
+
+/// One `--neural-set KEY=VALUE`, checked against the default config on its own so a bad key or
+/// value is refused while parsing, with the key named.
+fn neural_setting(s: &str) -> Result<(String, serde_json::Value), String> {
+    let (key, raw) = s.split_once('=').ok_or_else(|| format!("{s:?} is not KEY=VALUE"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(raw).map_err(|e| format!("value of {key:?} is not JSON ({raw:?}): {e}"))?;
+    let setting = (key.trim().to_string(), value);
+    crate::model::neural::NeuralConfig::new().with_settings(std::slice::from_ref(&setting))?;
+    Ok(setting)
 }
 
 impl TrainArgs {
@@ -367,7 +383,10 @@ impl TrainArgs {
             },
             prep: Default::default(),
             binned: Default::default(),
-            neural: crate::model::neural::NeuralConfig::new().with_reference_power(self.reference_power),
+            neural: crate::model::neural::NeuralConfig::new()
+                .with_reference_power(self.reference_power)
+                .with_settings(&self.neural_settings)
+                .expect("each --neural-set was checked against this config while parsing"),
             north_reference: self.north_reference.clone(),
             period: crate::app::train::Period {
                 from: self.since.unwrap_or(all.from),

@@ -333,6 +333,7 @@ fn fit(
                     let estimate = fit.to_estimate(turbine);
                     let quality = json!({
                         "ensemble": fit.reports(),
+                        "drift_blocks": fit.drift_blocks(),
                         "rated_power_kw": prepared.rated_power_kw,
                         "rated_power_estimated": prepared.rated_power_estimated,
                     });

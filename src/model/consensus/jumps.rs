@@ -95,9 +95,10 @@ impl Segmenter<'_> {
         let Some(k) = (m..=d - m).max_by(|&a, &b| stat(a).total_cmp(&stat(b)).then(b.cmp(&a))) else {
             return;
         };
-        if let Some(at) = self.refine(lo, hi, &daily, k)
-            && self.test(lo, at, hi).is_some()
-        {
+        let candidate = self.refine(lo, hi, &daily, k);
+        let tested = candidate.map(|at| self.test(lo, at, hi));
+        tracing::debug!(salt = self.salt, lo = self.days[lo], hi = self.days[hi - 1], candidate = ?candidate.map(|at| self.days[at]), ?tested, "single split");
+        if let (Some(at), Some(Some(_))) = (candidate, tested) {
             cuts.push(at);
             self.split(lo, at, cuts);
             self.split(at, hi, cuts);
@@ -145,8 +146,9 @@ impl Segmenter<'_> {
         // refining both edges must not shrink it below the shortest segment (an hour's outliers
         // on a turbine with gaps between its days)
         let long_enough = end.saturating_sub(start) >= m * self.cfg.min_day_windows;
-        (long_enough && self.test(lo, start, end).is_some() && self.test(start, end, hi).is_some())
-            .then_some((start, end))
+        let (first, second) = (self.test(lo, start, end), self.test(start, end, hi));
+        tracing::debug!(salt = self.salt, lo = self.days[lo], start = self.days[start], end = self.days[end], long_enough, ?first, ?second, "pulse");
+        (long_enough && first.is_some() && second.is_some()).then_some((start, end))
     }
 
     fn prune(&self, mut cuts: Vec<usize>) -> Vec<Jump> {

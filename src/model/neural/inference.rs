@@ -21,6 +21,16 @@ const MIN_EVENT_DEG: f64 = 1.0;
 /// Smallest member-mean block change counted as part of a step, degrees.
 const STEP_PART_DEG: f64 = 0.25;
 
+/// One drift block of [`NeuralFit::drift_blocks`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DriftBlock {
+    pub start: chrono::DateTime<chrono::Utc>,
+    pub at_change_point: bool,
+    /// Vane-error drift of this block minus that of the current state, degrees.
+    pub drift_deg: f64,
+    pub ci95: [f64; 2],
+}
+
 /// What each member said about the training windows, computed once at fit time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct MemberSummary {
@@ -75,6 +85,12 @@ impl NeuralFit {
             .collect();
         let bins = bin_states(w, BINS_MS.0, BINS_MS.1);
         Self { config, meta: FitMeta { norm, bins, members: summaries, n_windows: w.len() }, members }
+    }
+
+    /// The same ensemble read with another `event_merge_days` (tests of the event rule).
+    #[cfg(test)]
+    pub(super) fn with_event_merge_days(self, days: f64) -> Self {
+        Self { config: self.config.with_event_merge_days(days), ..self }
     }
 
     /// The configuration the ensemble was trained with.
@@ -175,12 +191,35 @@ impl NeuralFit {
         widened_ci(per_member, self.config.interval_inflation)
     }
 
+    /// The learned drift per block: each block's start, whether it starts at a direction change
+    /// point, and its drift relative to the current state (the last block) with the member
+    /// interval, degrees. Kept in `metrics.json` so an engineer can see the timeline the drift
+    /// events were read from.
+    pub fn drift_blocks(&self) -> Vec<DriftBlock> {
+        let drifts: Vec<Vec<f64>> = self.members.iter().map(|m| to_vec(m.drift_deg())).collect();
+        let norm = &self.meta.norm;
+        let last = norm.n_blocks - 1;
+        (0..norm.n_blocks)
+            .map(|b| {
+                let (drift_deg, ci95) = mean_ci(&drifts.iter().map(|d| d[b] - d[last]).collect::<Vec<_>>());
+                DriftBlock { start: norm.block_start(b), at_change_point: norm.starts_at_break(b), drift_deg, ci95 }
+            })
+            .collect()
+    }
+
     /// Drift events. L1-shrunk steps may spread over a few consecutive blocks (the main jump
     /// plus small catch-ups), so consecutive block changes of one sign whose member-mean
     /// exceeds [`STEP_PART_DEG`] form one event, unless a block starts at a direction change
-    /// point, which begins a new event: its delta is their sum (per member, then mean
-    /// and interval over members), its time the start of the block with the largest change.
-    /// Reported when the interval excludes 0 and |delta| ≥ [`MIN_EVENT_DEG`].
+    /// point, which begins a new event. An event's delta is the sum of its block changes (per
+    /// member, then mean and interval over members), its time the start of the block with the
+    /// largest change; it is reported when the interval excludes 0 and |delta| ≥
+    /// [`MIN_EVENT_DEG`].
+    ///
+    /// A change point closer than [`NeuralConfig::event_merge_days`] to the previous one of an
+    /// event is read with it, unless both parts are events on their own: power cannot size the
+    /// level of a day or two between two change points (one of them often the weather moving the
+    /// direction), so members share one step among them in different ways and only the sum is
+    /// determined; two steps that power does tell apart stay two events.
     fn drift_events(&self) -> Vec<DriftEvent> {
         let drifts: Vec<Vec<f64>> = self.members.iter().map(|m| to_vec(m.drift_deg())).collect();
         let norm = &self.meta.norm;
@@ -189,6 +228,23 @@ impl NeuralFit {
         let mean_change: Vec<f64> = (0..n_blocks)
             .map(|b| if b == 0 { 0.0 } else { mean_ci(&drifts.iter().map(|d| change(d, b)).collect::<Vec<_>>()).0 })
             .collect();
+        // end of the catch-ups of sign `sign` from block `b`: same-sign changes off change points
+        let catch_ups = |mut b: usize, sign: f64| {
+            while b < n_blocks
+                && !norm.starts_at_break(b)
+                && mean_change[b].abs() >= STEP_PART_DEG
+                && mean_change[b].signum() == sign
+            {
+                b += 1;
+            }
+            b
+        };
+        let read = |group: std::ops::Range<usize>| {
+            let sums: Vec<f64> = drifts.iter().map(|d| group.clone().map(|j| change(d, j)).sum()).collect();
+            let (delta_deg, ci95) = mean_ci(&sums);
+            ((ci95[0] > 0.0 || ci95[1] < 0.0) && delta_deg.abs() >= MIN_EVENT_DEG).then_some((delta_deg, ci95))
+        };
+        let merge = chrono::Duration::seconds((self.config.event_merge_days * 86_400.0).round() as i64);
         let mut events = Vec::new();
         let mut b = 1;
         while b < n_blocks {
@@ -196,24 +252,26 @@ impl NeuralFit {
                 b += 1;
                 continue;
             }
-            let sign = mean_change[b].signum();
             let start = b;
-            // a direction change point starts an event of its own: two steps days apart are two
-            // events, not one (catch-ups of a shrunk step sit on grid boundaries after it)
-            while b < n_blocks
-                && mean_change[b].abs() >= STEP_PART_DEG
-                && mean_change[b].signum() == sign
-                && (b == start || !norm.starts_at_break(b))
+            let mut end = catch_ups(start + 1, mean_change[start].signum());
+            let mut last_break = norm.starts_at_break(start).then(|| norm.block_start(start));
+            while end < n_blocks
+                && norm.starts_at_break(end)
+                && last_break.is_some_and(|t| norm.block_start(end) - t < merge)
             {
-                b += 1;
+                let next_end = catch_ups(end + 1, mean_change[end].signum());
+                if read(start..end).is_some() && read(end..next_end).is_some() {
+                    break;
+                }
+                let sum: f64 = mean_change[start..next_end].iter().sum();
+                last_break = Some(norm.block_start(end));
+                end = catch_ups(next_end, sum.signum());
             }
-            let group = start..b;
+            b = end;
             let main =
-                group.clone().max_by(|&x, &y| mean_change[x].abs().total_cmp(&mean_change[y].abs())).unwrap_or(start);
-            let sums: Vec<f64> = drifts.iter().map(|d| group.clone().map(|j| change(d, j)).sum()).collect();
-            let (delta_deg, ci95) = mean_ci(&sums);
-            if (ci95[0] > 0.0 || ci95[1] < 0.0) && delta_deg.abs() >= MIN_EVENT_DEG {
-                events.push(DriftEvent { time: self.meta.norm.block_start(main), delta_deg, ci95 });
+                (start..end).max_by(|&x, &y| mean_change[x].abs().total_cmp(&mean_change[y].abs())).unwrap_or(start);
+            if let Some((delta_deg, ci95)) = read(start..end) {
+                events.push(DriftEvent { time: norm.block_start(main), delta_deg, ci95 });
             }
         }
         events

@@ -88,7 +88,7 @@ use burn::prelude::*;
 use chrono::{DateTime, Utc};
 
 pub use compiled::{ArtifactError, CompiledEnsemble};
-pub use inference::NeuralFit;
+pub use inference::{DriftBlock, NeuralFit};
 pub use training::TrainReport;
 
 use crate::model::prep::OperatingWindow;
@@ -131,6 +131,11 @@ pub struct NeuralConfig {
     /// is shrunk less (the L1 shrinkage otherwise leaves the current state partly before it).
     #[config(default = 0.25)]
     pub break_penalty_factor: f64,
+    /// Direction change points closer than this many days to the previous one of a drift
+    /// event are read as part of it (see `NeuralFit::drift_events`): power cannot size the level
+    /// of a day or two between two change points, so only their summed step is reported.
+    #[config(default = 3.0)]
+    pub event_merge_days: f64,
     /// Weight of the penalty on the mean square of f_θ (degrees²), in units of the performance
     /// MSE: a weak prior that the state-dependent part of e is small.
     #[config(default = 1e-7)]
@@ -167,8 +172,13 @@ pub struct NeuralConfig {
 /// Fields `config.json` gained after models were first saved, with the value that reproduces
 /// how a model saved without them was trained and reported (no change points, intervals as
 /// the ensemble gave them).
-fn added_config_fields() -> [(&'static str, serde_json::Value); 3] {
-    [("break_penalty_factor", 1.0.into()), ("interval_inflation", 1.0.into()), ("reference_power", false.into())]
+fn added_config_fields() -> [(&'static str, serde_json::Value); 4] {
+    [
+        ("break_penalty_factor", 1.0.into()),
+        ("interval_inflation", 1.0.into()),
+        ("reference_power", false.into()),
+        ("event_merge_days", 0.0.into()),
+    ]
 }
 
 /// Reads a saved `config.json`, filling in [`added_config_fields`] that an older model lacks
@@ -181,6 +191,30 @@ pub(crate) fn config_from_json(text: &str) -> Result<NeuralConfig, serde_json::E
         }
     }
     serde_json::from_value(v)
+}
+
+impl NeuralConfig {
+    /// This config with `key = value` settings applied (`trueyaw train --neural-set`), so a
+    /// hyper-parameter can be tried without a rebuild; the trained model's `config.json` keeps
+    /// what was used.
+    ///
+    /// # Errors
+    /// An unknown key, or a value of the wrong type for its key, named in the message.
+    pub fn with_settings(&self, settings: &[(String, serde_json::Value)]) -> Result<Self, String> {
+        let mut v = serde_json::to_value(self).map_err(|e| e.to_string())?;
+        let obj = v.as_object_mut().ok_or("neural config is not a JSON object")?;
+        for (key, value) in settings {
+            match obj.get_mut(key) {
+                Some(slot) => *slot = value.clone(),
+                None => {
+                    let mut known: Vec<&str> = obj.keys().map(String::as_str).collect();
+                    known.sort_unstable();
+                    return Err(format!("unknown neural setting {key:?}; known: {}", known.join(", ")));
+                }
+            }
+        }
+        serde_json::from_value(v).map_err(|e| format!("neural settings {settings:?}: {e}"))
+    }
 }
 
 /// Why [`estimate_neural`] or [`NeuralFit::load`] failed.
@@ -229,6 +263,9 @@ pub fn estimate_neural_with_breaks(
         return Err(NeuralError::InvalidConfig(
             "ensemble_size, bias_hidden_size, batch_size and drift_block_days must be > 0".into(),
         ));
+    }
+    if !(cfg.event_merge_days.is_finite() && cfg.event_merge_days >= 0.0) {
+        return Err(NeuralError::InvalidConfig(format!("event_merge_days must be >= 0, got {}", cfg.event_merge_days)));
     }
     let referred: Vec<OperatingWindow>;
     let windows = if cfg.reference_power {

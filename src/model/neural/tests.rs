@@ -116,6 +116,28 @@ fn a_step_between_grid_boundaries_is_placed_at_its_direction_change_point() {
     assert!((est.vane_error_deg.unwrap() - 3.0).abs() < 0.8, "current state is after the step");
 }
 
+#[test]
+fn change_points_a_day_or_two_after_a_step_are_read_as_one_event() {
+    // a 3-deg step at a change point, then two change points where nothing happened (the
+    // direction series also steps with the weather): power cannot size the day-long blocks
+    // between them, so members share the step among the three differently
+    let at = YEAR / 2 + 504;
+    let w = prepared(&with_step(26, YEAR, at, 3.0));
+    let truth = w.iter().map(|x| x.time).min().unwrap() + Duration::minutes(10 * at as i64);
+    let breaks = [truth, truth + Duration::hours(36), truth + Duration::hours(60)];
+    let cfg = test_cfg().with_ensemble_size(3);
+    let fit = estimate_neural_with_breaks(&w, &cfg, &breaks).expect("trains");
+    let est = fit.to_estimate("T1");
+    println!("step with close change points: events {:?} blocks {:?}", est.drift_events, fit.drift_blocks());
+    assert_eq!(est.drift_events.len(), 1, "{:?}", est.drift_events);
+    let ev = &est.drift_events[0];
+    assert!(breaks.contains(&ev.time), "event at {} vs change points {breaks:?}", ev.time);
+    assert!((2.0..=4.0).contains(&ev.delta_deg), "{}", ev.delta_deg);
+    // read one change point at a time, the same fit reports less than the whole step
+    let split = fit.with_event_merge_days(0.0).to_estimate("T1").drift_events;
+    assert!(split.iter().all(|e| e.delta_deg < ev.delta_deg - 0.1), "{split:?} vs {ev:?}");
+}
+
 /// Small, fast fit for the mechanics tests (not for accuracy).
 fn quick_fit(seed: u64) -> NeuralFit {
     let w = prepared(&Synth::new(|_| 2.0).windows(seed, YEAR / 16));
@@ -144,6 +166,19 @@ fn a_seed_gives_the_same_fit() {
     let (a, b) = (quick_fit(32), quick_fit(32));
     assert_eq!(a.to_estimate("T1"), b.to_estimate("T1"));
     assert_eq!(a.reports(), b.reports());
+}
+
+#[test]
+fn settings_change_only_their_keys_and_name_a_bad_one() {
+    let base = NeuralConfig::new();
+    let set = |k: &str, v: serde_json::Value| base.with_settings(&[(k.to_string(), v)]);
+    let tuned = set("drift_penalty", 5e-7.into()).unwrap();
+    assert_eq!(tuned.drift_penalty, 5e-7);
+    assert_eq!(tuned.clone().with_drift_penalty(base.drift_penalty), base);
+    let unknown = set("drift_penalt", 1.into()).unwrap_err();
+    assert!(unknown.contains("\"drift_penalt\"") && unknown.contains("drift_penalty"), "{unknown}");
+    let wrong_type = set("ensemble_size", "five".into()).unwrap_err();
+    assert!(wrong_type.contains("ensemble_size"), "{wrong_type}");
 }
 
 #[test]
