@@ -147,7 +147,16 @@ impl Segmenter<'_> {
         // on a turbine with gaps between its days)
         let long_enough = end.saturating_sub(start) >= m * self.cfg.min_day_windows;
         let (first, second) = (self.test(lo, start, end), self.test(start, end, hi));
-        tracing::debug!(salt = self.salt, lo = self.days[lo], start = self.days[start], end = self.days[end], long_enough, ?first, ?second, "pulse");
+        tracing::debug!(
+            salt = self.salt,
+            lo = self.days[lo],
+            start = self.days[start],
+            end = self.days[end],
+            long_enough,
+            ?first,
+            ?second,
+            "pulse"
+        );
         (long_enough && first.is_some() && second.is_some()).then_some((start, end))
     }
 

@@ -19,7 +19,9 @@
 //!    block). Point = member mean; 95 % interval = mean ± t(0.975, M−1) · sd over members.
 //! 4. Operating value = window-count-weighted mean over the 4-11 m/s bins, same interval rule.
 //!    Drift events: runs of same-sign block changes (≥ 0.25 deg each), summed, whose member
-//!    interval excludes 0 and whose |Δ| ≥ 1 deg.
+//!    interval excludes 0 and whose |Δ| ≥ 1 deg; each direction change point starts its own
+//!    run, except one within [`NeuralConfig::event_merge_days`] of the run's last change point
+//!    when the two parts are not both events on their own (their sum is then the event).
 //!
 //! # Model choices
 //! - R(state) = a piecewise-linear curve in wind speed (nodes every 0.25 m/s, initialised from
