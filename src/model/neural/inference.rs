@@ -191,12 +191,17 @@ impl NeuralFit {
         widened_ci(per_member, self.config.interval_inflation)
     }
 
+    /// Each member's drift per block, degrees, `[member][block]`.
+    fn member_drifts(&self) -> Vec<Vec<f64>> {
+        self.members.iter().map(|m| to_vec(m.drift_deg())).collect()
+    }
+
     /// The learned drift per block: each block's start, whether it starts at a direction change
     /// point, and its drift relative to the current state (the last block) with the member
     /// interval, degrees. Kept in `metrics.json` so an engineer can see the timeline the drift
     /// events were read from.
     pub fn drift_blocks(&self) -> Vec<DriftBlock> {
-        let drifts: Vec<Vec<f64>> = self.members.iter().map(|m| to_vec(m.drift_deg())).collect();
+        let drifts = self.member_drifts();
         let norm = &self.meta.norm;
         let last = norm.n_blocks - 1;
         (0..norm.n_blocks)
@@ -221,7 +226,7 @@ impl NeuralFit {
     /// direction), so members share one step among them in different ways and only the sum is
     /// determined; two steps that power does tell apart stay two events.
     fn drift_events(&self) -> Vec<DriftEvent> {
-        let drifts: Vec<Vec<f64>> = self.members.iter().map(|m| to_vec(m.drift_deg())).collect();
+        let drifts = self.member_drifts();
         let norm = &self.meta.norm;
         let n_blocks = norm.n_blocks;
         let change = |d: &Vec<f64>, b: usize| d[b] - d[b - 1];

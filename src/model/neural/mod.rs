@@ -173,7 +173,7 @@ pub struct NeuralConfig {
 
 /// Fields `config.json` gained after models were first saved, with the value that reproduces
 /// how a model saved without them was trained and reported (no change points, intervals as
-/// the ensemble gave them).
+/// the ensemble gave them, change points read one at a time as drift events).
 fn added_config_fields() -> [(&'static str, serde_json::Value); 4] {
     [
         ("break_penalty_factor", 1.0.into()),
