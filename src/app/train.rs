@@ -334,6 +334,7 @@ fn fit(
                     let quality = json!({
                         "ensemble": fit.reports(),
                         "drift_blocks": fit.drift_blocks(),
+                        "member_vane_error_deg": fit.member_operating_vane_errors(),
                         "rated_power_kw": prepared.rated_power_kw,
                         "rated_power_estimated": prepared.rated_power_estimated,
                     });

@@ -111,7 +111,7 @@ impl CompiledEnsemble {
                     return Err(ArtifactError::new(&path, "missing"));
                 }
                 let r_init = vec![0.0; meta.norm.r_grid_nodes];
-                VaneNet::new(config.bias_hidden_size, meta.norm.n_blocks, meta.norm.centred_drift, r_init, 0, &device)
+                VaneNet::new(config.bias_hidden_size, &meta.norm, r_init, 0, &device)
                     .try_load_file(&path)
                     .map_err(|e| ArtifactError::new(&path, format!("{e:?}")))
             })

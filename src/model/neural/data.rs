@@ -50,6 +50,10 @@ pub struct Normalizer {
     /// models saved before December 2026).
     #[serde(default)]
     pub centred_drift: bool,
+    /// Whether each drift block has its own performance level (`NeuralConfig::block_levels`,
+    /// see `network::VaneNet`); false in models saved before it existed.
+    #[serde(default)]
+    pub block_levels: bool,
     /// Wind speed of the first node of R's grid, m/s (nodes every [`R_GRID_STEP_MS`]).
     pub r_grid_start_ms: f64,
     /// Nodes of R's grid (at least 2).
@@ -102,6 +106,7 @@ impl Normalizer {
             breaks,
             reference_power,
             centred_drift: true,
+            block_levels: false,
             r_grid_start_ms,
             r_grid_nodes,
         }
@@ -367,6 +372,7 @@ mod tests {
             breaks: vec![t(10.5)],
             reference_power: false,
             centred_drift: true,
+            block_levels: false,
             r_grid_start_ms: 3.0,
             r_grid_nodes: 2,
         };

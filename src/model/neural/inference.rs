@@ -153,16 +153,7 @@ impl NeuralFit {
                 }
             })
             .collect();
-        let op: Vec<usize> =
-            (0..bins.len()).filter(|&j| (OPERATING_MS.0..=OPERATING_MS.1).contains(&bins[j].ws)).collect();
-        let weight: f64 = op.iter().map(|&j| bins[j].n_windows as f64).sum();
-        let operating = (weight > 0.0).then(|| {
-            let per: Vec<f64> = per_member
-                .iter()
-                .map(|m| op.iter().map(|&j| m[j] * bins[j].n_windows as f64).sum::<f64>() / weight)
-                .collect();
-            self.vane_error_ci(&per)
-        });
+        let operating = self.operating_per_member(&per_member).map(|per| self.vane_error_ci(&per));
         let avg = |f: &dyn Fn(&VaneNet) -> f64| self.members.iter().map(f).sum::<f64>() / self.members.len() as f64;
         let avg_meta = |f: fn(&MemberSummary) -> f64| {
             self.meta.members.iter().map(f).sum::<f64>() / self.meta.members.len() as f64
@@ -184,6 +175,28 @@ impl NeuralFit {
             model_version: 0,
             n_windows: self.meta.n_windows,
         }
+    }
+
+    /// Each member's operating vane error (window-weighted over the 4-11 m/s bins) from its
+    /// per-bin values `[member][bin]`; `None` without windows in those bins.
+    fn operating_per_member(&self, per_member: &[Vec<f64>]) -> Option<Vec<f64>> {
+        let bins = &self.meta.bins;
+        let op: Vec<usize> =
+            (0..bins.len()).filter(|&j| (OPERATING_MS.0..=OPERATING_MS.1).contains(&bins[j].ws)).collect();
+        let weight: f64 = op.iter().map(|&j| bins[j].n_windows as f64).sum();
+        (weight > 0.0).then(|| {
+            per_member
+                .iter()
+                .map(|m| op.iter().map(|&j| m[j] * bins[j].n_windows as f64).sum::<f64>() / weight)
+                .collect()
+        })
+    }
+
+    /// Each member's operating vane error in the current state, degrees (`metrics.json`: the
+    /// spread behind the interval, so one member that went its own way can be seen).
+    pub fn member_operating_vane_errors(&self) -> Option<Vec<f64>> {
+        let points: Vec<_> = self.meta.bins.iter().map(|b| (b.ws, b.rotor_rpm, b.pitch_deg)).collect();
+        self.operating_per_member(&self.member_vane_errors(&points))
     }
 
     /// Member mean of a vane error and its 95 % interval, widened by `interval_inflation`.
@@ -307,16 +320,9 @@ impl NeuralFit {
         let device = Device::flex();
         let members = (0..meta.members.len())
             .map(|m| {
-                VaneNet::new(
-                    config.bias_hidden_size,
-                    meta.norm.n_blocks,
-                    meta.norm.centred_drift,
-                    vec![0.0; meta.norm.r_grid_nodes],
-                    0,
-                    &device,
-                )
-                .try_load_file(dir.join(format!("member_{m}.bpk")))
-                .map_err(|e| NeuralError::Weights(format!("{e:?}")))
+                VaneNet::new(config.bias_hidden_size, &meta.norm, vec![0.0; meta.norm.r_grid_nodes], 0, &device)
+                    .try_load_file(dir.join(format!("member_{m}.bpk")))
+                    .map_err(|e| NeuralError::Weights(format!("{e:?}")))
             })
             .collect::<Result<_, _>>()?;
         Ok(Self { config, meta, members })

@@ -9,7 +9,7 @@ use burn::tensor::activation::sigmoid;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::data::Batch;
+use super::data::{Batch, Normalizer};
 
 /// Degrees per unit of the offset and drift parameters: Adam moves a parameter about `lr` per
 /// step whatever its scale, so a few-degree error needs a coarser unit to be reached in a few
@@ -85,6 +85,14 @@ pub struct VaneNet {
     /// the normalisation when the member is built; not part of the weight file.
     #[module(skip)]
     centred_drift: bool,
+    /// Performance level of each drift block, log scale, centred on its mean, shape
+    /// `[max(n_blocks, 2)]`; `None` unless `NeuralConfig::block_levels`. Why: on field data the
+    /// power of a season or a week moves for reasons besides yaw (air density, soiling, icing,
+    /// grid), and cos^p can only lower power, so without a level of its own the drift moved e
+    /// away from the peak, either way, to explain a low-power stretch: on La Haute Borne the
+    /// drift wandered over 20 deg and the members disagreed by 5 deg. With a level per block,
+    /// the drift is left what a level cannot mimic: where the power peak sits in vane angle.
+    level: Option<Param<Tensor<1>>>,
     /// p before the sigmoid squashing into [`P_RANGE`], shape `[1]`.
     p_raw: Param<Tensor<1>>,
     /// k before the sigmoid squashing into [`K_RANGE`], shape `[1]`.
@@ -102,16 +110,11 @@ pub struct Prediction {
 impl VaneNet {
     /// A fresh member, deterministic for `seed`: R starts at `r_init` (the observed mean
     /// performance per node, so no steps are spent finding the curve), e at 0, p at 2.4
-    /// (mid-range), k at 0. `centred_drift` chooses the drift's gauge ([`VaneNet::drift_deg`]).
-    pub fn new(
-        bias_hidden: usize,
-        n_blocks: usize,
-        centred_drift: bool,
-        r_init: Vec<f32>,
-        seed: u64,
-        device: &Device,
-    ) -> Self {
+    /// (mid-range), k at 0, block levels at 0. The normalisation gives the number of drift blocks,
+    /// the drift's gauge ([`VaneNet::drift_deg`]) and whether blocks have levels.
+    pub fn new(bias_hidden: usize, norm: &Normalizer, r_init: Vec<f32>, seed: u64, device: &Device) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
+        let (n_blocks, centred_drift) = (norm.n_blocks, norm.centred_drift);
         let n_drift = if centred_drift { n_blocks.max(2) } else { n_blocks.saturating_sub(1).max(1) };
         let nodes = r_init.len();
         Self {
@@ -122,6 +125,7 @@ impl VaneNet {
             offset: scalar_param(0.0, device),
             drift: Param::from_tensor(Tensor::zeros([n_drift], device)),
             centred_drift,
+            level: norm.block_levels.then(|| Param::from_tensor(Tensor::zeros([n_blocks.max(2)], device))),
             p_raw: scalar_param(0.0, device),
             k_raw: scalar_param(0.0, device),
         }
@@ -168,6 +172,20 @@ impl VaneNet {
         ((d.clone().slice(1..n) - d.slice(0..n - 1)).abs() * weights).sum()
     }
 
+    /// Sum of squared changes of the block performance level between consecutive blocks, shape
+    /// `[1]` (0 without levels): its penalty lets the level follow a season but not jump with a
+    /// vane step, whose power drop the drift must explain.
+    pub fn level_steps_square(&self) -> Tensor<1> {
+        match &self.level {
+            Some(level) => {
+                let l = level.val();
+                let n = l.dims()[0];
+                (l.clone().slice(1..n) - l.slice(0..n - 1)).square().sum()
+            }
+            None => Tensor::zeros([1], &self.offset.device()),
+        }
+    }
+
     /// Mean square of the state-dependent part f_θ of e, degrees², shape `[1]`: its penalty
     /// shrinks e toward the static offset unless the data ask for structure in the state.
     ///
@@ -199,8 +217,13 @@ impl VaneNet {
         let r = self.power.val();
         let left = r.clone().select(0, batch.r_left.clone());
         let right = r.select(0, batch.r_left.clone().add_scalar(1));
-        let performance =
+        let mut performance =
             left.clone() + (right - left) * batch.r_frac.clone() + self.power_state.forward(batch.state.clone());
+        if let Some(level) = &self.level {
+            let level = level.val();
+            let centred = level.clone() - level.mean();
+            performance = performance * centred.select(0, batch.block.clone()).exp();
+        }
         let drift = self.drift_deg().select(0, batch.block.clone());
         let e = self.static_vane_error_deg(batch.state.clone()) + drift;
         let gamma_deg = (batch.vane_deg.clone() - e) / self.gain().add_scalar(1.0);

@@ -42,8 +42,7 @@ pub fn train_member(
     let device = Device::flex().autodiff();
     let mut rng = StdRng::seed_from_u64(seed ^ 0x7EA1_B47C);
     let full = (idx.len() <= cfg.batch_size).then(|| Batch::new(w, idx, norm, &device));
-    let mut model =
-        VaneNet::new(cfg.bias_hidden_size, norm.n_blocks, norm.centred_drift, norm.r_init(w, idx), seed, &device);
+    let mut model = VaneNet::new(cfg.bias_hidden_size, norm, norm.r_init(w, idx), seed, &device);
     let weights = norm.step_penalty_weights(cfg.break_penalty_factor);
     let step_weights = Tensor::<1>::from_data(TensorData::new(weights.clone(), [weights.len()]), &device);
     let mut optim = AdamConfig::new().init();
@@ -58,7 +57,8 @@ pub fn train_member(
         let mse = (pred.performance - batch.target).square().mean();
         let loss = mse
             + model.drift_steps_l1(step_weights.clone()).mul_scalar(cfg.drift_penalty)
-            + model.bias_mean_square(batch.state.clone()).mul_scalar(cfg.bias_penalty);
+            + model.bias_mean_square(batch.state.clone()).mul_scalar(cfg.bias_penalty)
+            + model.level_steps_square().mul_scalar(cfg.level_penalty);
         acc += f64::from(loss.clone().into_scalar::<f32>());
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         // decays to lr/10 over the budget: large early moves, then settle below batch noise
