@@ -44,6 +44,9 @@
 //!   its size is shared between two boundaries. Power still decides the size: a yaw-position
 //!   sensor step moves the direction but not the power peak, and fits as a change near zero.
 //!   The current state (reported per bin and in the operating mean) is after the last block.
+//! - Optional (`NeuralConfig::block_levels`, off by default): a performance level per drift
+//!   block, `exp` of a centred parameter with a squared-difference penalty, so power that moves
+//!   with the seasons is not explained by moving e off the peak (README, Accuracy).
 //! - p ∈ [1.8, 3] and k ∈ [−0.2, 0.2] by sigmoid. For small γ, cos^p(γ/(1+k)) depends on
 //!   `p/(1+k)²` only, so power data pin that ratio, not p and k separately: the reported
 //!   `gain` and `cos_exponent` are weakly identified and should not be read as measurements

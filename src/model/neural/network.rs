@@ -62,8 +62,9 @@ fn scalar_param(v: f32, device: &Device) -> Param<Tensor<1>> {
     Param::from_tensor(Tensor::from_data(TensorData::new(vec![v], [1]), device))
 }
 
-/// One ensemble member: predicted performance `R(ws) · cos^p(γ)`, `γ = (vane − e)/(1 + k)`,
-/// `e = f_θ(ws, rpm, pitch) + offset + d(block)`.
+/// One ensemble member: predicted performance `R(ws) · L(block) · cos^p(γ)`,
+/// `γ = (vane − e)/(1 + k)`, `e = f_θ(ws, rpm, pitch) + offset + d(block)`; the block level L is
+/// 1 unless `NeuralConfig::block_levels`.
 #[derive(Module, Debug)]
 pub struct VaneNet {
     /// R, part 1: performance of the aligned rotor at the nodes of a piecewise-linear curve in
