@@ -30,8 +30,8 @@ impl VaneCorrection for Raw {
 /// Smallest direction step used as a change point, degrees: half the 2 degree drift events
 /// reported, because the consensus can see a vane step much smaller than it is (on the
 /// simulator a +3.1 deg step 14 days before the next showed as +1.2 to +2.0: the segment
-/// before it ended in another drift's ramp, and direction-sector veer between turbines moves
-/// daily means by a degree). A needless boundary costs a parameter under the L1 penalty, and
+/// before it began in the tail of an earlier ramp, another turbine's step moved the consensus,
+/// and direction-sector veer between turbines moves daily means by a degree). A needless boundary costs a parameter under the L1 penalty, and
 /// change points a day or two apart are read as one drift event (`NeuralConfig::event_merge_days`).
 pub const MIN_BREAK_DEG: f64 = 1.0;
 
