@@ -174,17 +174,12 @@ impl VaneNet {
     }
 
     /// Sum of squared changes of the block performance level between consecutive blocks, shape
-    /// `[1]` (0 without levels): its penalty lets the level follow a season but not jump with a
-    /// vane step, whose power drop the drift must explain.
-    pub fn level_steps_square(&self) -> Tensor<1> {
-        match &self.level {
-            Some(level) => {
-                let l = level.val();
-                let n = l.dims()[0];
-                (l.clone().slice(1..n) - l.slice(0..n - 1)).square().sum()
-            }
-            None => Tensor::zeros([1], &self.offset.device()),
-        }
+    /// `[1]`, `None` without levels: its penalty lets the level follow a season but not jump
+    /// with a vane step, whose power drop the drift must explain.
+    pub fn level_steps_square(&self) -> Option<Tensor<1>> {
+        let l = self.level.as_ref()?.val();
+        let n = l.dims()[0];
+        Some((l.clone().slice(1..n) - l.slice(0..n - 1)).square().sum())
     }
 
     /// Mean square of the state-dependent part f_θ of e, degrees², shape `[1]`: its penalty

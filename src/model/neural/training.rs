@@ -55,10 +55,12 @@ pub fn train_member(
         });
         let pred = model.forward(&batch);
         let mse = (pred.performance - batch.target).square().mean();
-        let loss = mse
+        let mut loss = mse
             + model.drift_steps_l1(step_weights.clone()).mul_scalar(cfg.drift_penalty)
-            + model.bias_mean_square(batch.state.clone()).mul_scalar(cfg.bias_penalty)
-            + model.level_steps_square().mul_scalar(cfg.level_penalty);
+            + model.bias_mean_square(batch.state.clone()).mul_scalar(cfg.bias_penalty);
+        if let Some(level_steps) = model.level_steps_square() {
+            loss = loss + level_steps.mul_scalar(cfg.level_penalty);
+        }
         acc += f64::from(loss.clone().into_scalar::<f32>());
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         // decays to lr/10 over the budget: large early moves, then settle below batch noise
