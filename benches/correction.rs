@@ -126,6 +126,7 @@ fn windows(seed: u64, n: usize) -> Vec<OperatingWindow> {
                 pitch_deg: Some(0.0),
                 nacelle_deg: Some(rng.random_range(0.0..360.0)),
                 reference_power_kw: None,
+                outdoor_temp_c: None,
             }
         })
         .collect()

@@ -50,6 +50,7 @@ pub fn windows(seed: u64, n: usize) -> Vec<OperatingWindow> {
                 pitch_deg: Some(0.0),
                 nacelle_deg: None,
                 reference_power_kw: None,
+                outdoor_temp_c: None,
             }
         })
         .collect()

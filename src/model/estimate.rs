@@ -28,6 +28,36 @@ pub struct DriftEvent {
     /// Change of e at `time`, degrees (new minus old).
     pub delta_deg: f64,
     pub ci95: [f64; 2],
+    /// What saw the change, so an engineer can judge it; absent in estimates stored before it
+    /// was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<DriftEvidence>,
+}
+
+/// What a drift event rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftEvidence {
+    /// The power-vane peak moved; the turbine's direction against the farm did not step (a
+    /// change every turbine shares, such as a farm-wide recalibration, shows only here, and so
+    /// does a slow power trend the model could not tell from pointing).
+    Power,
+    /// The turbine's `nacelle_deg + vane_deg` stepped against the farm consensus, and power
+    /// did not size it (north-offset jumps of the yaw-position sensor).
+    Direction,
+    /// Both: a direction change point of this turbine against the farm, sized by power.
+    PowerAndDirection,
+}
+
+impl DriftEvidence {
+    /// The name used in JSON and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Power => "power",
+            Self::Direction => "direction",
+            Self::PowerAndDirection => "power_and_direction",
+        }
+    }
 }
 
 /// One turbine's estimate. Angles in degrees.

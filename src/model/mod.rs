@@ -4,6 +4,7 @@
 //! Pure functions on in-memory windows; loading them from the store is the caller's job.
 //! Uses `domain` and `store` types only, never `ingest`, `sim` or `app`.
 
+pub mod air_density;
 pub mod binned;
 pub mod consensus;
 pub mod correction;
@@ -17,7 +18,7 @@ mod testdata;
 
 pub use binned::{BinEstimate, BinnedConfig, BinnedEstimate, CosExponent, SkipReason, estimate_binned};
 pub use correction::{Corrected, CorrectionError, CorrectionModel, OperatingPoint, VaneErrorAt};
-pub use estimate::{BinVaneError, DriftEvent, VaneErrorEstimate};
+pub use estimate::{BinVaneError, DriftEvent, DriftEvidence, VaneErrorEstimate};
 pub use prep::{
     FilterCounts, OperatingWindow, PrepConfig, Prepared, WindowError, prepare, prepare_rows, windows_from_rows,
 };

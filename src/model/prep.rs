@@ -60,6 +60,8 @@ pub struct OperatingWindow {
     /// The farm's reference power in the same window, kW: the median power of the other
     /// producing turbines (set by `train` for a farm; `None` elsewhere).
     pub reference_power_kw: Option<f64>,
+    /// Mean outdoor temperature, deg C, when recorded (air density, see `model::air_density`).
+    pub outdoor_temp_c: Option<f64>,
 }
 
 /// Why a stored window cannot become an [`OperatingWindow`].
@@ -85,6 +87,7 @@ impl TryFrom<&WindowRow> for OperatingWindow {
             pitch_deg: row.pitch_deg_mean,
             nacelle_deg: row.nacelle_deg_mean,
             reference_power_kw: None,
+            outdoor_temp_c: row.outdoor_temp_c_mean,
         })
     }
 }

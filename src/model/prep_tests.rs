@@ -145,6 +145,7 @@ fn stored_rows_without_wind_speed_vane_or_power_are_dropped_and_counted_as_missi
         vane_deg_max: None,
         nacelle_deg_mean: Some(270.0),
         nacelle_deg_std: None,
+        outdoor_temp_c_mean: None,
         updated_at: t,
     };
     let good = row(Some(7.0), Some(2.0), Some(500.0));

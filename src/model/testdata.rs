@@ -2,7 +2,10 @@
 //! (not from the simulator, which sits above this layer): the controller keeps the window-mean
 //! vane reading wandering around zero inside its dead band, so the true misalignment is
 //! γ = (v − e)/(1 + k) with v ~ N(0, dead band); the vane reads (1 + k)γ + e + noise; power
-//! is P(ws)·cos^p(γ) capped at rated, with multiplicative noise.
+//! is (ρ/ρ_ref)·P(ws)·cos^p(γ) capped at rated, with multiplicative noise. Below rated the
+//! rotor speed settles where aerodynamic torque meets the generator's torque curve: along the
+//! optimal tip-speed ratio it follows the cube root of the aerodynamic power, so a yawed rotor
+//! (or thinner air) turns slower, as DOMAIN says a real variable-speed rotor does.
 
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
@@ -27,11 +30,22 @@ pub struct Synth<E: Fn(f64) -> f64> {
     pub vane_noise_deg: f64,
     /// Multiplicative power noise (1 sd).
     pub power_noise: f64,
+    /// Outdoor temperature: annual mean and amplitude (deg C, coldest on 1 January); `None`:
+    /// constant reference density and no temperature recorded.
+    pub seasons: Option<(f64, f64)>,
 }
 
 impl<E: Fn(f64) -> f64> Synth<E> {
     pub fn new(vane_error: E) -> Self {
-        Self { vane_error, gain_k: 0.05, cos_p: 2.0, dead_band_sd_deg: 6.0, vane_noise_deg: 1.0, power_noise: 0.03 }
+        Self {
+            vane_error,
+            gain_k: 0.05,
+            cos_p: 2.0,
+            dead_band_sd_deg: 6.0,
+            vane_noise_deg: 1.0,
+            power_noise: 0.03,
+            seasons: None,
+        }
     }
 
     /// `n` consecutive 10-minute windows from 2025-01-01, Weibull(8 m/s, 2) winds.
@@ -47,23 +61,40 @@ impl<E: Fn(f64) -> f64> Synth<E> {
                 let v: f64 = self.dead_band_sd_deg * std.sample(&mut rng);
                 let gamma = (v - e) / (1.0 + self.gain_k);
                 let vane = (1.0 + self.gain_k) * gamma + e + self.vane_noise_deg * std.sample(&mut rng);
-                let aero = available_kw(ws) * gamma.to_radians().cos().powf(self.cos_p);
+                let time = t0 + Duration::minutes(10 * i as i64);
+                let temp_c = self.seasons.map(|(mean, amplitude)| {
+                    let year = (time - t0).num_minutes() as f64 / (365.0 * 1440.0);
+                    mean - amplitude * (std::f64::consts::TAU * year).cos()
+                });
+                let density = temp_c.map_or(1.0, |t| (REFERENCE_TEMP_C + 273.15) / (t + 273.15));
+                let aero = density * available_kw(ws) * gamma.to_radians().cos().powf(self.cos_p);
                 let producing = aero > 0.0;
                 let power = aero.min(RATED_KW) * (1.0 + self.power_noise * std.sample(&mut rng));
                 let pitch = if aero > RATED_KW { 1.0 + 2.0 * (ws - 11.0).max(0.0) } else { 0.0 };
                 OperatingWindow {
-                    time: t0 + Duration::minutes(10 * i as i64),
+                    time,
                     wind_speed_ms: (ws + 0.1 * std.sample(&mut rng)).max(0.0),
                     vane_deg: vane,
                     power_kw: if producing { power } else { 0.0 },
-                    rotor_rpm: Some(if producing { 8.0 + ws.min(12.0) } else { 0.0 }),
+                    rotor_rpm: Some(if producing { torque_balance_rpm(aero) } else { 0.0 }),
                     pitch_deg: Some(if producing { pitch } else { 88.0 }),
                     nacelle_deg: Some(rng.random_range(0.0..360.0)),
                     reference_power_kw: None,
+                    outdoor_temp_c: temp_c,
                 }
             })
             .collect()
     }
+}
+
+/// Temperature of the reference air density (ISO sea-level atmosphere), deg C.
+const REFERENCE_TEMP_C: f64 = 15.0;
+
+/// Rotor speed where aerodynamic torque meets the optimal-tip-speed-ratio generator curve
+/// `T = k ω²`: `P = k ω³`, so ω follows the cube root of the aerodynamic power (6 rpm at cut-in
+/// to 15 rpm, then held at 15 rpm while power rises to rated).
+pub fn torque_balance_rpm(aero_kw: f64) -> f64 {
+    (15.0 * (aero_kw.max(0.0) / available_kw(10.0)).cbrt()).clamp(6.0, 15.0)
 }
 
 /// Aerodynamic power before the rated cap: cubic from cut-in 3 m/s to 12 m/s, zero outside

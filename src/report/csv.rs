@@ -68,6 +68,9 @@ pub fn turbine_csv(r: &TurbineReport) -> TurbineCsv {
         put(&format!("drift.{i}.delta_deg"), d.delta_deg.to_string());
         put(&format!("drift.{i}.ci95_low"), d.ci95[0].to_string());
         put(&format!("drift.{i}.ci95_high"), d.ci95[1].to_string());
+        if let Some(e) = d.evidence {
+            put(&format!("drift.{i}.evidence"), e.as_str().to_string());
+        }
     }
     if let Some(b) = &r.binned_comparison {
         put("binned.version", b.version.to_string());

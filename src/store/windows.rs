@@ -47,6 +47,8 @@ pub struct WindowRow {
     /// Circular mean in [0, 360).
     pub nacelle_deg_mean: Option<f64>,
     pub nacelle_deg_std: Option<f64>,
+    /// Mean outdoor temperature, deg C (imported exports only; polled windows leave it NULL).
+    pub outdoor_temp_c_mean: Option<f64>,
     pub updated_at: DateTime<Utc>,
 }
 

@@ -34,7 +34,10 @@ impl Gates {
     pub fn check(&self, est: &VaneErrorEstimate) -> Option<String> {
         let mut fails = Vec::new();
         if est.n_windows < self.min_windows {
-            fails.push(format!("{} windows after filtering, need at least {}", est.n_windows, self.min_windows));
+            fails.push(format!(
+                "{} windows after filtering, need at least {}: more producing history below rated power",
+                est.n_windows, self.min_windows
+            ));
         }
         let (lo, hi) = OPERATING_BINS_MS;
         let bins = est
@@ -43,20 +46,37 @@ impl Gates {
             .filter(|b| b.ws >= lo && b.ws <= hi && !b.extrapolated && b.vane_error_deg.is_some())
             .count();
         if bins < self.min_bins {
-            fails.push(format!("{bins} wind-speed bins of 4-11 m/s estimated, need at least {}", self.min_bins));
+            fails.push(format!(
+                "{bins} wind-speed bins of 4-11 m/s estimated, need at least {}: history over more wind speeds",
+                self.min_bins
+            ));
         }
         match (est.vane_error_deg, est.ci95) {
             (None, _) => fails.push("no operating vane error estimated".to_string()),
             (Some(_), None) => fails.push("no 95 % interval for the operating vane error".to_string()),
-            (Some(_), Some([a, b])) if b - a > self.max_ci95_width_deg => fails.push(format!(
-                "95 % interval {:.2} deg wide, need at most {:.2} deg",
-                b - a,
-                self.max_ci95_width_deg
-            )),
+            (Some(_), Some([a, b])) if b - a > self.max_ci95_width_deg => {
+                fails.push(interval_too_wide(b - a, self.max_ci95_width_deg, est))
+            }
             _ => {}
         }
         (!fails.is_empty()).then(|| fails.join("; "))
     }
+}
+
+/// The interval failure with what data would fix it: sampling intervals shrink as one over the
+/// square root of the windows behind them, and the current state rests on the windows since the
+/// last drift event (a rough guide: bias does not shrink with more data).
+fn interval_too_wide(width: f64, max: f64, est: &VaneErrorEstimate) -> String {
+    let factor = (width / max).powi(2);
+    let since = est.drift_events.iter().map(|e| e.time).max();
+    let basis = match since {
+        Some(t) => format!("the windows since the drift event of {}", t.format("%Y-%m-%d")),
+        None => "the windows".to_string(),
+    };
+    format!(
+        "95 % interval {width:.2} deg wide, need at most {max:.2} deg: about {factor:.1} times {basis} would narrow \
+         it that far, if the spread is sampling noise"
+    )
 }
 
 #[cfg(test)]
@@ -88,5 +108,6 @@ mod tests {
         assert!(reason.contains("300 windows after filtering, need at least 1000"), "{reason}");
         assert!(reason.contains("2 wind-speed bins"), "{reason}");
         assert!(reason.contains("5.00 deg wide"), "{reason}");
+        assert!(reason.contains("about 1.6 times the windows"), "{reason}");
     }
 }

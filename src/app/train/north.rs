@@ -12,7 +12,7 @@ use sqlx::PgPool;
 use super::TrainOutcome;
 use super::binned::interpolate;
 use crate::model::consensus::{ConsensusConfig, Reference, VaneCorrection, north_offsets};
-use crate::model::{DriftEvent, VaneErrorEstimate};
+use crate::model::{DriftEvent, DriftEvidence, VaneErrorEstimate};
 use crate::store::{self, StoreError};
 
 /// e(ws) of each turbine, from its new estimate's bins. A turbine whose model has no curve
@@ -66,8 +66,16 @@ pub async fn estimate_north_offsets(
         let e = &mut outcome.estimate;
         e.north_offset_deg = Some(off.north_offset_deg);
         e.north_offset_ci95 = Some(off.ci95);
-        e.north_offset_jumps =
-            off.jumps.iter().map(|j| DriftEvent { time: j.time, delta_deg: j.delta_deg, ci95: j.ci95 }).collect();
+        e.north_offset_jumps = off
+            .jumps
+            .iter()
+            .map(|j| DriftEvent {
+                time: j.time,
+                delta_deg: j.delta_deg,
+                ci95: j.ci95,
+                evidence: Some(DriftEvidence::Direction),
+            })
+            .collect();
         let json = serde_json::to_value(&*e).expect("an estimate serialises");
         store::models::update_estimate(pool, *turbine_id, outcome.version, &json).await?;
         n += 1;

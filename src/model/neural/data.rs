@@ -7,6 +7,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use crate::model::air_density;
 use crate::model::prep::OperatingWindow;
 use crate::model::stats::median_in_place;
 
@@ -54,6 +55,16 @@ pub struct Normalizer {
     /// see `network::VaneNet`); false in models saved before it existed.
     #[serde(default)]
     pub block_levels: bool,
+    /// Whether f_θ and R see rotor speed and pitch beside wind speed (`NeuralConfig::rotor_state`;
+    /// true in models saved before it existed) or wind speed alone, the rotor-state inputs then
+    /// fed as 0 (their mean) so the saved layer shapes stay `[·, 3]`.
+    #[serde(default = "saved_models_saw_the_rotor_state")]
+    pub rotor_state: bool,
+    /// Reference temperature of the air-density correction of the performance target, K
+    /// (`model::air_density`); `None`: no correction (too few windows with a temperature,
+    /// `NeuralConfig::air_density` off, or a model saved before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub density_ref_temp_k: Option<f64>,
     /// Wind speed of the first node of R's grid, m/s (nodes every [`R_GRID_STEP_MS`]).
     pub r_grid_start_ms: f64,
     /// Nodes of R's grid (at least 2).
@@ -107,6 +118,8 @@ impl Normalizer {
             reference_power,
             centred_drift: true,
             block_levels: false,
+            rotor_state: false,
+            density_ref_temp_k: None,
             r_grid_start_ms,
             r_grid_nodes,
         }
@@ -146,8 +159,10 @@ impl Normalizer {
         (1..=n).map(|b| if self.starts_at_break(b) { at_break as f32 } else { 1.0 }).collect()
     }
 
-    /// Normalised operating state `[ws, rpm, pitch]`.
+    /// Normalised operating state `[ws, rpm, pitch]`; rpm and pitch at their mean (0) unless
+    /// the model sees the rotor state ([`Normalizer::rotor_state`]).
     pub fn state(&self, ws: f64, rpm: Option<f64>, pitch: Option<f64>) -> [f32; 3] {
+        let (rpm, pitch) = if self.rotor_state { (rpm, pitch) } else { (None, None) };
         let raw = [ws, rpm.unwrap_or(self.mean[1]), pitch.unwrap_or(self.mean[2])];
         std::array::from_fn(|j| ((raw[j] - self.mean[j]) / self.sd[j]) as f32)
     }
@@ -183,17 +198,26 @@ impl Normalizer {
             .collect()
     }
 
-    /// Training target: power / (scale · (ws / 10 m/s)³), a power-coefficient proxy that gives
-    /// low-wind windows a say in the loss (raw power would leave them near zero weight); or,
-    /// with `reference_power`, power over the farm's reference power in the same window.
+    /// Training target: power / (scale · (ρ/ρ_ref) · (ws / 10 m/s)³), a power-coefficient proxy
+    /// that gives low-wind windows a say in the loss (raw power would leave them near zero
+    /// weight) and takes air density out where temperature is known; or, with
+    /// `reference_power`, power over the farm's reference power in the same window (whose
+    /// density is the same).
     pub fn performance(&self, x: &OperatingWindow) -> f32 {
         if self.reference_power {
             // windows without a reference were left out before training (`estimate_neural`)
             return (x.power_kw / x.reference_power_kw.unwrap_or(f64::NAN)) as f32;
         }
         let ws = x.wind_speed_ms.max(WS_FLOOR_MS) / WS_REF_MS;
-        (x.power_kw / (self.power_scale_kw * ws.powi(3))) as f32
+        let density = self.density_ref_temp_k.map_or(1.0, |r| air_density::density_ratio(x.outdoor_temp_c, r));
+        (x.power_kw / (self.power_scale_kw * density * ws.powi(3))) as f32
     }
+}
+
+/// Serde default of [`Normalizer::rotor_state`]: models saved before the field existed fed rpm
+/// and pitch to f_θ and R.
+fn saved_models_saw_the_rotor_state() -> bool {
+    true
 }
 
 /// Starts of drift blocks 1.. for the span `[t0, t_end]`: the regular grid every `block_days`
@@ -354,6 +378,8 @@ mod tests {
         let norm: Normalizer = serde_json::from_str(old).unwrap();
         assert!(norm.block_starts.is_empty());
         assert!(!norm.centred_drift, "its drift keeps block 0 pinned at 0");
+        assert!(norm.rotor_state, "its f_θ and R saw rotor speed and pitch");
+        assert_eq!(norm.density_ref_temp_k, None);
         assert_eq!(norm.block_of(t(15.0)), 2);
         assert_eq!(norm.block_of(t(100.0)), 4, "later times are the current state");
         assert_eq!(norm.block_start(3), t(21.0));
@@ -373,6 +399,8 @@ mod tests {
             reference_power: false,
             centred_drift: true,
             block_levels: false,
+            rotor_state: false,
+            density_ref_temp_k: None,
             r_grid_start_ms: 3.0,
             r_grid_nodes: 2,
         };

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::data::{Batch, BinState, Normalizer, bin_states};
 use super::network::VaneNet;
 use super::{NeuralConfig, NeuralError, TrainReport, config_from_json};
-use crate::model::estimate::{BinVaneError, DriftEvent, VaneErrorEstimate};
+use crate::model::estimate::{BinVaneError, DriftEvent, DriftEvidence, VaneErrorEstimate};
 use crate::model::prep::OperatingWindow;
 
 /// Reported bins, m/s centres, and the operating range averaged into `vane_error_deg`.
@@ -289,7 +289,9 @@ impl NeuralFit {
             let main =
                 (start..end).max_by(|&x, &y| mean_change[x].abs().total_cmp(&mean_change[y].abs())).unwrap_or(start);
             if let Some((delta_deg, ci95)) = read(start..end) {
-                events.push(DriftEvent { time: norm.block_start(main), delta_deg, ci95 });
+                let seen_in_direction = (start..end).any(|j| norm.starts_at_break(j));
+                let evidence = if seen_in_direction { DriftEvidence::PowerAndDirection } else { DriftEvidence::Power };
+                events.push(DriftEvent { time: norm.block_start(main), delta_deg, ci95, evidence: Some(evidence) });
             }
         }
         events

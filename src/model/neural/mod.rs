@@ -1,11 +1,11 @@
 //! The `neural` vane-error estimator: physics in the structure, learning only where physics is
 //! unknown. Predicted performance of window i is
-//! `R(state_i) · cos^p(γ_i)`, `γ_i = (vane_i − e_i)/(1 + k)`, `e_i = f_θ(ws_i, rpm_i, pitch_i) + c + d(t_i)`.
+//! `R(ws_i) · cos^p(γ_i)`, `γ_i = (vane_i − e_i)/(1 + k)`, `e_i = f_θ(ws_i) + c + d(t_i)`.
 //!
 //! # Steps
 //! 1. Take prepared windows ([`crate::model::prep::prepare`]: producing, below rated, pitch ≤
-//!    0.5 deg, no power-curve outliers). Fit a `data::Normalizer` on them: z-scores of ws, rpm,
-//!    pitch; the performance target `power / (scale · (ws / 10)³)`; 7-day drift blocks from the
+//!    0.5 deg, no power-curve outliers). Fit a `data::Normalizer` on them: z-score of ws; the
+//!    performance target `power / (scale · (ρ/ρ_ref) · (ws / 10)³)`; 7-day drift blocks from the
 //!    first window, plus a block start at each of the turbine's direction change points against
 //!    the farm (`model::consensus::direction_breaks`, passed in by `train` for farms of three or
 //!    more turbines).
@@ -14,8 +14,7 @@
 //!    plateau, see `training`) minimising MSE of performance plus
 //!    `drift_penalty · Σ_b |d_b − d_{b−1}|` (L1, so a re-mounted vane is one step, not a ramp)
 //!    plus `bias_penalty · mean f_θ²`. Members train in parallel threads.
-//! 3. Per 1 m/s bin 3..=15 m/s, evaluate each member's e at the bin centre and the median rpm and
-//!    pitch of the training windows in the bin, in the current state (after the last drift
+//! 3. Per 1 m/s bin 3..=15 m/s, evaluate each member's e at the bin centre, in the current state (after the last drift
 //!    block). Point = member mean; 95 % interval = mean ± t(0.975, M−1) · sd over members.
 //! 4. Operating value = window-count-weighted mean over the 4-11 m/s bins, same interval rule.
 //!    Drift events: runs of same-sign block changes (≥ 0.25 deg each), summed, whose member
@@ -24,16 +23,30 @@
 //!    when the two parts are not both events on their own (their sum is then the event).
 //!
 //! # Model choices
-//! - R(state) = a piecewise-linear curve in wind speed (nodes every 0.25 m/s, initialised from
-//!   the observed mean performance) plus a small tanh MLP correction of (ws, rpm, pitch). R never
-//!   sees the vane, so it cannot absorb the cos^p peak. Two leaks found while building it:
-//!   (1) with R a small MLP of ws alone, R could not follow the steep low-wind performance curve
-//!   and e(ws) bent to −20 deg at 4 m/s to make up the level through cos^p; (2) with R of ws
-//!   alone but f_θ of (ws, rpm, pitch), f_θ used rpm (which tracks the true wind better than the
-//!   nacelle anemometer) to correct the level through cos^p, giving e ≈ 12 deg for a true 4.
-//!   Hence R must see every state input f_θ sees. The cost: below rated rpm also responds to
-//!   misalignment, so R(rpm) can soak up part of the symmetric power loss; that weakens p, not
-//!   the peak location.
+//! - **Only inputs that misalignment does not move explain power.** R(ws) = a piecewise-linear
+//!   curve in nacelle wind speed (nodes every 0.25 m/s, initialised from the observed mean
+//!   performance) plus a small tanh MLP correction, and f_θ sees the same wind speed alone.
+//!   Below rated, a variable-speed rotor settles where its aerodynamic torque meets the
+//!   generator's torque curve, so a yawed rotor turns slower, and pitch follows the same
+//!   controller: rotor speed and pitch are consequences of the power the rotor makes. Given
+//!   them, R explains the cos^p loss itself and e shrinks to 0 with a narrow interval
+//!   (confidently wrong). Measured on a synthetic year whose rotor speed follows the torque
+//!   balance (test `a_power_response_that_sees_rotor_speed_hides_the_vane_error`; an
+//!   independent generator of the same physics showed it first: +0.2 deg [-0.4, +1.1] for a true
+//!   +4.5). f_θ must not see them either: with R of ws alone and f_θ of (ws, rpm, pitch), f_θ
+//!   used rpm, a power proxy, to lower the predicted level through cos^p, giving e ≈ 12 deg for
+//!   a true 4. Below rated the operating state is itself a function of wind speed, so f(ws) still
+//!   carries the wake bias by operating state. (`NeuralConfig::rotor_state` feeds rpm and pitch
+//!   again, to measure the leak; models saved before it existed keep the inputs they had.)
+//! - Why R is a curve plus a correction: a small MLP of ws alone could not follow the steep
+//!   low-wind performance curve, and e(ws) bent to −20 deg at 4 m/s to make up the level
+//!   through cos^p.
+//! - The nacelle anemometer behind the rotor reads differently when the rotor is yawed (less
+//!   induction): wind speed is moved by misalignment too, but evenly in γ to first order, so it
+//!   biases p, not where the power peak sits. It stays the one wind input SCADA has.
+//! - Air density (from the outdoor temperature, where the windows carry one) scales the
+//!   performance target (`model::air_density`): it does not depend on pointing, and without it
+//!   a warm season's thin air reads as misalignment.
 //! - f_θ: 2×8 tanh MLP of the normalised state plus a static offset, with a weak penalty on
 //!   mean f_θ² so e stays at the offset unless the data ask for structure in the state.
 //! - d(t): one value per block (7 days, split at direction change points), block 0 fixed at 0,
@@ -56,8 +69,8 @@
 
 //! # Assumptions
 //! Those of the DOMAIN vane model: power ∝ cos^p of true misalignment below rated; a controller
-//! dead band spreading the vane over several degrees around e; nacelle wind speed unbiased by
-//! misalignment; drift piecewise constant on the block grid (a step inside a block is split
+//! dead band spreading the vane over several degrees around e; nacelle wind speed moved by
+//! misalignment evenly in γ, if at all; air density ∝ 1/T at a constant site pressure; drift piecewise constant on the block grid (a step inside a block is split
 //! between two block changes or shows at the nearer boundary). The L1 penalty shrinks steps:
 //! a 3 deg step came out as a 2.0 deg event plus sub-threshold catch-ups; the current state
 //! still carried the full 3.1 deg.
@@ -177,6 +190,18 @@ pub struct NeuralConfig {
     /// reference power").
     #[config(default = false)]
     pub reference_power: bool,
+    /// Feed rotor speed and pitch to f_θ and R beside wind speed. Off by default, and not for
+    /// serving: below rated both follow the power the rotor makes, so misalignment moves them,
+    /// and R(rpm) then explains the cos^p loss and e shrinks to 0 with a narrow interval (module
+    /// docs, "Model choices"). Kept so the leak can be measured
+    /// (`a_power_response_that_sees_rotor_speed_hides_the_vane_error`).
+    #[config(default = false)]
+    pub rotor_state: bool,
+    /// Take air density out of the performance target where the windows carry an outdoor
+    /// temperature (`model::air_density`): density does not depend on pointing, so it may
+    /// explain power, and without it a warm season reads as misalignment.
+    #[config(default = true)]
+    pub air_density: bool,
     /// Fewest training windows a 1 m/s bin needs not to be flagged extrapolated.
     #[config(default = 50)]
     pub min_bin_windows: usize,
@@ -191,7 +216,7 @@ pub struct NeuralConfig {
 /// Fields `config.json` gained after models were first saved, with the value that reproduces
 /// how a model saved without them was trained and reported (no change points, intervals as
 /// the ensemble gave them, change points read one at a time as drift events).
-fn added_config_fields() -> [(&'static str, serde_json::Value); 6] {
+fn added_config_fields() -> [(&'static str, serde_json::Value); 8] {
     [
         ("break_penalty_factor", 1.0.into()),
         ("interval_inflation", 1.0.into()),
@@ -199,6 +224,8 @@ fn added_config_fields() -> [(&'static str, serde_json::Value); 6] {
         ("event_merge_days", 0.0.into()),
         ("level_penalty", 0.0.into()),
         ("block_levels", false.into()),
+        ("rotor_state", true.into()),
+        ("air_density", false.into()),
     ]
 }
 
@@ -300,6 +327,10 @@ pub fn estimate_neural_with_breaks(
     };
     let mut norm = data::Normalizer::fit(windows, cfg.drift_block_days, breaks, cfg.reference_power);
     norm.block_levels = cfg.block_levels;
+    norm.rotor_state = cfg.rotor_state;
+    if cfg.air_density && !cfg.reference_power {
+        norm.density_ref_temp_k = crate::model::air_density::reference_temp_k(windows.iter().map(|w| w.outdoor_temp_c));
+    }
     let train = |m: usize| {
         let seed = cfg.seed.wrapping_add(m as u64);
         training::train_member(windows, &data::bootstrap(windows, seed), &norm, cfg, seed)

@@ -63,15 +63,16 @@ fn scalar_param(v: f32, device: &Device) -> Param<Tensor<1>> {
 }
 
 /// One ensemble member: predicted performance `R(ws) · L(block) · cos^p(γ)`,
-/// `γ = (vane − e)/(1 + k)`, `e = f_θ(ws, rpm, pitch) + offset + d(block)`; the block level L is
+/// `γ = (vane − e)/(1 + k)`, `e = f_θ(state) + offset + d(block)`; the block level L is
 /// 1 unless `NeuralConfig::block_levels`.
 #[derive(Module, Debug)]
 pub struct VaneNet {
     /// R, part 1: performance of the aligned rotor at the nodes of a piecewise-linear curve in
     /// wind speed, shape `[r_grid_nodes]` (the steep low-wind curve an MLP fits poorly).
     power: Param<Tensor<1>>,
-    /// R, part 2: additive correction from the full operating state (see the `neural` module
-    /// docs for why R must see every input f_θ sees).
+    /// R, part 2: additive correction from the operating state, which holds wind speed alone
+    /// unless `NeuralConfig::rotor_state` (see the `neural` module docs for why rotor speed and
+    /// pitch must not explain power).
     power_state: Mlp,
     /// f_θ: state-dependent part of e, in units of [`DEG_PER_UNIT`].
     bias: Mlp,

@@ -321,3 +321,36 @@ fn a_model_saved_in_november_2026_gives_its_saved_estimate() {
         (fit.vane_error_deg(7.0, Some(12.0), Some(0.0)), compiled.vane_error_deg(7.0, Some(12.0), Some(0.0)));
     assert!((burn.0 - plain.0).abs() < 1e-4, "{burn:?} vs {plain:?}");
 }
+
+/// The synthetic rotor speed follows the torque balance (`testdata`), so it carries the cos^p
+/// loss as a real variable-speed rotor's does. A model whose R and f_θ see it reads the vane
+/// error as nearly 0 with a narrow interval; the default, wind speed alone, does not. The
+/// second half of the test shows the data do carry the leak, so the first can fail.
+#[test]
+fn a_power_response_that_sees_rotor_speed_hides_the_vane_error() {
+    let w = prepared(&Synth::new(|_| 4.5).windows(31, YEAR));
+    let honest = fit(&w, &test_cfg());
+    let leaky = fit(&w, &test_cfg().with_rotor_state(true));
+    let (got, leaked) = (honest.vane_error_deg.unwrap(), leaky.vane_error_deg.unwrap());
+    println!("rotor speed hidden: {got:.2} {:?}; seen: {leaked:.2} {:?}", honest.ci95, leaky.ci95);
+    assert!((got - 4.5).abs() < 0.8, "{got}");
+    assert!(contains(honest.ci95, 4.5), "{:?}", honest.ci95);
+    assert!(leaked < 3.0, "the data no longer carry the leak: {leaked}");
+}
+
+/// A year whose outdoor temperature swings ±10 °C moves power by about ±3.5 % at the same wind
+/// and pointing. Read through air density it is not misalignment: no drift event, and the
+/// static vane error holds.
+#[test]
+fn a_seasons_air_density_is_not_read_as_vane_drift() {
+    let synth = Synth { seasons: Some((11.0, 10.0)), ..Synth::new(|_| 2.0) };
+    let w = prepared(&synth.windows(37, YEAR));
+    let est = fit(&w, &test_cfg());
+    let blind = fit(&w, &test_cfg().with_air_density(false));
+    println!(
+        "seasons: {:?} {:?} events {:?}; without density: {:?} events {:?}",
+        est.vane_error_deg, est.ci95, est.drift_events, blind.vane_error_deg, blind.drift_events
+    );
+    assert!((est.vane_error_deg.unwrap() - 2.0).abs() < 0.8, "{:?}", est.vane_error_deg);
+    assert!(est.drift_events.is_empty(), "{:?}", est.drift_events);
+}

@@ -95,14 +95,15 @@ pub fn turbine_html(r: &TurbineReport) -> String {
     if r.drift_events.is_empty() {
         b.push_str("<p>None detected.</p>\n");
     } else {
-        b.push_str("<table>\n<tr><th class=\"k\">time</th><th>change of e (deg)</th><th>95 % interval</th></tr>\n");
+        b.push_str("<table>\n<tr><th class=\"k\">time</th><th>change of e (deg)</th><th>95 % interval</th><th>seen in</th></tr>\n");
         for d in &r.drift_events {
             let _ = writeln!(
                 b,
-                "<tr><td class=\"k\">{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td class=\"k\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 time(Some(d.time)),
                 deg(Some(d.delta_deg)),
-                ci(Some(d.ci95))
+                ci(Some(d.ci95)),
+                d.evidence.map_or("-", |e| e.as_str()).replace('_', " ")
             );
         }
         b.push_str("</table>\n");

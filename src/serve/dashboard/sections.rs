@@ -150,8 +150,9 @@ fn drift_section(d: &TurbineData) -> String {
     }));
     let mut rows = String::new();
     for e in events {
+        let seen_in = e.evidence.map(|v| format!("; seen in {}", v.as_str().replace('_', " "))).unwrap_or_default();
         rows += &format!(
-            "<tr><td>{}</td><td class=text>drift event (model)</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td class=text>drift event (model{seen_in})</td><td>{}</td></tr>",
             when(e.time),
             with_interval(Some(e.delta_deg), Some(e.ci95))
         );

@@ -56,7 +56,12 @@ fn estimate(turbine: &str, method: &str, offset: f64, misalignment: f64) -> Vane
     est.cos_exponent = Some(2.0);
     est.misalignment_deg = Some(misalignment);
     est.energy_loss_pct = Some(1.5);
-    est.drift_events = vec![DriftEvent { time: start() + TimeDelta::hours(1), delta_deg: 1.75, ci95: [1.25, 2.25] }];
+    est.drift_events = vec![DriftEvent {
+        time: start() + TimeDelta::hours(1),
+        delta_deg: 1.75,
+        ci95: [1.25, 2.25],
+        evidence: Some(trueyaw::model::DriftEvidence::Power),
+    }];
     est
 }
 

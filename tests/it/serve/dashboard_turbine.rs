@@ -55,7 +55,12 @@ async fn history(s: &Served) -> History {
             "filter_counts": {"input": 1000, "missing": 10, "out_of_range": 5, "stuck": 3, "downtime": 100,
                               "pitched": 200, "plateau": 50, "power_curve_outlier": 12, "kept": 620},
         });
-        e.drift_events = vec![trueyaw::model::DriftEvent { time: drift_at, delta_deg: 1.5, ci95: [1.1, 1.9] }];
+        e.drift_events = vec![trueyaw::model::DriftEvent {
+            time: drift_at,
+            delta_deg: 1.5,
+            ci95: [1.1, 1.9],
+            evidence: Some(trueyaw::model::DriftEvidence::PowerAndDirection),
+        }];
     })
     .await;
     s.register_model("T01", 9.0, false).await;
@@ -116,7 +121,7 @@ async fn the_turbine_page_shows_what_the_model_learned_and_the_recent_directions
     let at = h.drift_at.format("%Y-%m-%d %H:%M");
     assert!(html.contains(&format!("drift event {at}: +1.50 deg [+1.10, +1.90]")), "{html}");
     assert!(html.contains(&format!(
-        "<tr><td>{at}</td><td class=text>drift event (model)</td><td>+1.50 [+1.10, +1.90]</td></tr>"
+        "<tr><td>{at}</td><td class=text>drift event (model; seen in power and direction)</td><td>+1.50 [+1.10, +1.90]</td></tr>"
     )));
     assert!(html.contains("open drift alert") && html.contains("<td>+2.50 [+2.00, +3.00]</td>"));
     // raw 5 deg at 8 m/s, corrected by e(8) = 3 deg: 2 deg
