@@ -4,7 +4,7 @@
 # Downloads openoa 3.2 once (cached), imports the file, trains `binned` and `neural`, and prints
 # both estimates. There is no ground truth for real turbines: compare the methods, not a score.
 #
-#   bash benches/la_haute_borne.sh
+#   bash benches/la_haute_borne.sh                  # --download-only: fetch the file and stop
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cache="$HOME/.cache/trueyaw/openoa"
@@ -15,6 +15,7 @@ if [ ! -f "$csv" ]; then
   tar -xzf "$cache/openoa-3.2.tar.gz" -C "$cache" openoa-3.2/examples/data/la_haute_borne.zip
   unzip -o -q "$cache/openoa-3.2/examples/data/la_haute_borne.zip" la-haute-borne-data-2014-2015.csv -d "$cache"
 fi
+if [ "${1:-}" = "--download-only" ]; then exit 0; fi
 source benches/scratch.sh lhb
 "$bin" --log warn import --format engie --farm lhb --create-turbines "$csv" | tail -n 12
 # One table row per turbine: training period, method, vane error over 4-11 m/s, its interval,
