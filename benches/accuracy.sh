@@ -5,6 +5,7 @@
 #
 #   bash benches/accuracy.sh                 # 5 turbines x 365 days, seeds 1 2 3
 #   TURBINES=2 DAYS=120 SEEDS="4" bash benches/accuracy.sh
+#   PROFILE=field bash benches/accuracy.sh      # clean, realistic (default) or field
 #   NEURAL_ARGS=--reference-power bash benches/accuracy.sh   # extra flags for the neural training
 #
 # Uses DATABASE_URL's server (default local) and a scratch database it creates and drops.
@@ -12,11 +13,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TURBINES="${TURBINES:-5}" DAYS="${DAYS:-365}" SEEDS="${SEEDS:-1 2 3}" PROFILE="${PROFILE:-realistic}"
 source benches/scratch.sh accuracy
-clean=""; [ "$PROFILE" = clean ] && clean="--clean"
+
 for seed in $SEEDS; do
   farm="seed$seed"
   t0=$(date +%s.%N)
-  "$bin" --log warn synth --turbines "$TURBINES" --days "$DAYS" --seed "$seed" $clean --out "$work/$farm" >/dev/null
+  "$bin" --log warn synth --turbines "$TURBINES" --days "$DAYS" --seed "$seed" --profile "$PROFILE" --out "$work/$farm" >/dev/null
   "$bin" --log warn import --format generic --farm "$farm" --create-turbines "$work/$farm/scada.csv" >/dev/null
   t1=$(date +%s.%N)
   "$bin" --log warn train --farm "$farm" --method binned --models-dir "$work/models" >/dev/null

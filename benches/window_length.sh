@@ -9,10 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TURBINES="${TURBINES:-5}" DAYS="${DAYS:-60}" SEED="${SEED:-1}" PROFILE="${PROFILE:-clean}"
 source benches/scratch.sh windowlen
-clean=""; [ "$PROFILE" = clean ] && clean="--clean"
+
 for w in 10 1; do
   farm="w$w"
-  "$bin" --log warn synth --turbines "$TURBINES" --days "$DAYS" --seed "$SEED" $clean --window-min "$w" --out "$work/$farm" >/dev/null
+  "$bin" --log warn synth --turbines "$TURBINES" --days "$DAYS" --seed "$SEED" --profile "$PROFILE" --window-min "$w" --out "$work/$farm" >/dev/null
   "$bin" --log warn import --format generic --farm "$farm" --create-turbines --window-min "$w" "$work/$farm/scada.csv" >/dev/null
   t0=$(date +%s.%N)
   "$bin" --log warn train --farm "$farm" --method neural --window-min "$w" --models-dir "$work/models" >/dev/null

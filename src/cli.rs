@@ -260,8 +260,13 @@ pub struct SynthArgs {
     /// Start of the history (RFC 3339), on a window boundary.
     #[arg(long, default_value = "2025-01-01T00:00:00Z", value_parser = rfc3339)]
     pub start: chrono::DateTime<chrono::Utc>,
-    /// Switch off downtime, curtailment, stuck and missing signals and vane drift.
-    #[arg(long)]
+    /// Which disturbances to simulate: `realistic` (faults, curtailments, stuck and missing
+    /// signals, vane drift every two months on most turbines), `field` (the same, plus seasonal
+    /// air density, a yaw-dependent anemometer and vanes drifting about twice a year) or `clean`.
+    #[arg(long, value_enum, default_value_t = Profile::Realistic)]
+    pub profile: Profile,
+    /// Short for `--profile clean`.
+    #[arg(long, conflicts_with = "profile")]
     pub clean: bool,
     /// Output directory (scada.csv, truth.json, meta.json, README.txt).
     #[arg(long)]
@@ -284,10 +289,22 @@ impl SynthArgs {
             seed: self.seed,
             window_s,
             start: self.start,
-            profile: if self.clean { SimProfile::clean() } else { SimProfile::realistic() },
+            profile: match if self.clean { Profile::Clean } else { self.profile } {
+                Profile::Clean => SimProfile::clean(),
+                Profile::Realistic => SimProfile::realistic(),
+                Profile::Field => SimProfile::field(),
+            },
         };
         Ok(crate::app::synth::SynthOptions { spec, out: self.out.clone() })
     }
+}
+
+/// The simulator's built-in profiles (`sim::physics::SimProfile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Profile {
+    Clean,
+    Realistic,
+    Field,
 }
 
 /// Window lengths from 1 minute to 1 day that divide a day, so windows line up with midnight.

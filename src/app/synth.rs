@@ -41,7 +41,7 @@ pub struct SynthMeta {
     pub start: chrono::DateTime<chrono::Utc>,
     /// End of the last window (exclusive).
     pub end: chrono::DateTime<chrono::Utc>,
-    /// `clean` or `realistic` (see `SimProfile`).
+    /// `clean`, `realistic` or `field` (see `SimProfile`).
     pub profile: &'static str,
     pub rows: u64,
     pub turbine_steps: u64,
@@ -84,7 +84,6 @@ pub fn run(opts: &SynthOptions) -> anyhow::Result<SynthMeta> {
 }
 
 fn meta(spec: &HistorySpec, stats: HistoryStats, end: chrono::DateTime<chrono::Utc>, elapsed_s: f64) -> SynthMeta {
-    let clean = spec.profile == crate::sim::physics::SimProfile::clean();
     SynthMeta {
         generator: GENERATOR.to_string(),
         seed: spec.seed,
@@ -93,7 +92,7 @@ fn meta(spec: &HistorySpec, stats: HistoryStats, end: chrono::DateTime<chrono::U
         window_min: spec.window_s / 60,
         start: spec.start,
         end,
-        profile: if clean { "clean" } else { "realistic" },
+        profile: spec.profile.name(),
         rows: stats.rows,
         turbine_steps: stats.turbine_steps,
         columns: CSV_HEADER.split(',').collect(),
@@ -112,12 +111,14 @@ fn readme(m: &SynthMeta) -> String {
          \x20 wind_speed_std: standard deviation of the 1 Hz nacelle wind speed, m/s;\n\
          \x20 state_running_fraction: share of seconds running or curtailed (states 1, 2);\n\
          \x20 state_curtailed_fraction, state_fault_fraction: share of seconds in state 2, 3.\n\
+         \x20 outdoor_temp_c: mean outdoor temperature, deg C (farm-wide; constant 15 unless the\n\
+         \x20   profile has seasons, when air density follows it).\n\
          \x20 Stops and faults are kept with the values reported (power about 0).\n\
          truth.json  the ground truth: vane error per 1 m/s bin before and after each drift event,\n\
          \x20 drift events, north offsets, vane gain, cos^p exponent, outages, curtailments.\n\
          meta.json   these facts, machine-readable.\n\
          Regenerate: trueyaw synth --turbines {turbines} --days {days} --seed {seed} --window-min {window} \
-         --start {start}{clean} --out DIR\n",
+         --start {start} --profile {profile} --out DIR\n",
         gen = m.generator,
         turbines = m.turbines,
         days = m.days,
@@ -126,7 +127,6 @@ fn readme(m: &SynthMeta) -> String {
         profile = m.profile,
         window = m.window_min,
         rows = m.rows,
-        clean = if m.profile == "clean" { " --clean" } else { "" },
     )
 }
 

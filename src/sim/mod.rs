@@ -18,6 +18,7 @@ mod runner;
 pub mod truth;
 pub mod turbine;
 pub mod vane;
+pub mod weather;
 pub mod wind;
 pub mod yaw;
 

@@ -155,3 +155,27 @@ fn realistic_events_show_up_in_the_outputs() {
     }
     assert!(fault > 3600 && curtailed > 600 && missing > 600 && stuck > 600, "{fault} {curtailed} {missing} {stuck}");
 }
+
+#[test]
+fn cold_dense_air_makes_more_power_from_the_same_wind() {
+    let iso = SimProfile::clean();
+    let cold = SimProfile { seasons: Seasons { mean_c: -15.0, ..Seasons::NONE }, ..iso };
+    let (mut a, mut b) = (FarmPhysics::new(9, 1, &iso), FarmPhysics::new(9, 1, &cold));
+    run(&mut a, 86_400);
+    run(&mut b, 86_400);
+    assert!((b.outdoor_temp_c() + 15.0).abs() < 1e-9);
+    let (ea, eb) = (a.true_state(0).energy_kwh, b.true_state(0).energy_kwh);
+    // 288 K over 258 K is 11.6 % more density; rated power caps part of the day's energy.
+    assert!(eb > 1.03 * ea && eb < 1.12 * ea, "energy {eb:.0} kWh at -15 deg C, {ea:.0} kWh at 15 deg C");
+    assert_eq!(a.true_state(0).free_wind_ms, b.true_state(0).free_wind_ms, "the wind is the same");
+}
+
+#[test]
+fn the_field_profile_is_named_and_the_old_profiles_keep_iso_air() {
+    for name in ["clean", "realistic", "field"] {
+        assert_eq!(SimProfile::named(name).unwrap().name(), name);
+    }
+    assert_eq!(SimProfile::realistic().seasons, Seasons::NONE);
+    assert_eq!(SimProfile::field().seasons, Seasons::TEMPERATE);
+    assert!(SimProfile::field().drift.per_day * 365.0 < 4.0, "a few drift events per turbine-year");
+}

@@ -10,7 +10,12 @@
 //!   most 5 deg/s, power follows with a 2 s lag once the rotor has reached its connection speed
 //!   and drops to 0 at once on a stop or fault; stopped rotors feather and idle slowly.
 //! - Nacelle anemometer: the free wind less a deficit of 5 % of the rotor loading (what is left
-//!   after the controller's nacelle transfer function), plus 0.1-0.2 m/s of noise.
+//!   after the controller's nacelle transfer function), times `1 + g sin^2(gamma)` where the
+//!   profile sets a yaw gain g (a yawed rotor induces less, and the flow meets the nacelle at an
+//!   angle), plus 0.1-0.2 m/s of noise.
+//! - Air: the farm's density ratio and stability factor (`super::weather`) scale the rotor's
+//!   power as a wind `cbrt(factor)` times faster would; rotor speed and pitch follow the same
+//!   torque balance.
 //! - Vane: `(1 + k) * gamma + e + noise` (see [`super::vane`]); a stuck vane repeats its last
 //!   reading, and the yaw controller acts on it, as a real one would.
 //! - Yaw position sensor: true heading plus a per-turbine north offset.
@@ -48,6 +53,8 @@ pub struct TurbineParams {
     pub yaw: YawParams,
     /// Standard deviation of the anemometer noise, m/s.
     pub anemometer_noise_ms: f64,
+    /// Extra anemometer reading under yaw, `1 + g sin^2(gamma)` (the profile's, not drawn).
+    pub anemometer_yaw_gain: f64,
 }
 
 impl TurbineParams {
@@ -74,6 +81,7 @@ impl TurbineParams {
                 stop_tolerance_deg: rng.random_range(1.0..2.0),
             },
             anemometer_noise_ms: rng.random_range(0.1..0.2),
+            anemometer_yaw_gain: 0.0,
         }
     }
 }
@@ -160,7 +168,9 @@ impl Turbine {
 
     /// Advances to simulated second `t` under the farm wind and a power cap level
     /// (`CAP_LEVELS` = no cap).
-    pub fn step(&mut self, t: u64, farm: &FarmWind, cap_level: usize) {
+    /// `air_factor` is what the air does to power at the same wind: density over the ISO density
+    /// of the rotor's tables, times the stability factor (`super::weather`).
+    pub fn step(&mut self, t: u64, farm: &FarmWind, cap_level: usize, air_factor: f64) {
         let (ws, dir) = self.local.step(farm, &mut self.rng);
         self.free_wind_ms = ws;
         self.wind_dir_deg = wrap360(dir);
@@ -173,7 +183,10 @@ impl Turbine {
         self.gamma_deg = gamma;
         let p = self.params.cos_exponent_p;
         let (rpm_target, pitch_target, power_target) = if operating {
-            let op = aero::aero().operating_point(aero::effective_wind_ms(ws, gamma, p), cap_level);
+            // Below rated, power is proportional to density times wind cubed: denser air acts
+            // on the rotor like a faster wind of `cbrt(factor)` times the speed.
+            let effective = aero::effective_wind_ms(ws, gamma, p) * air_factor.cbrt();
+            let op = aero::aero().operating_point(effective, cap_level);
             (op.rotor_rpm, op.pitch_deg, op.power_kw)
         } else if self.state == 0 {
             ((0.12 * ws).min(2.0), FEATHERED_PITCH_DEG, 0.0)
@@ -199,7 +212,8 @@ impl Turbine {
         self.vane_stuck = stuck;
 
         let z: f64 = self.rng.sample(StandardNormal);
-        self.nacelle_ws_ms = (ws * (1.0 - 0.05 * loading) + self.params.anemometer_noise_ms * z).max(0.0);
+        let yawed = 1.0 + self.params.anemometer_yaw_gain * gamma.to_radians().sin().powi(2);
+        self.nacelle_ws_ms = (ws * (1.0 - 0.05 * loading) * yawed + self.params.anemometer_noise_ms * z).max(0.0);
 
         let offset = if self.commands.correction_enable { self.commands.yaw_offset_deg } else { 0.0 };
         let sensor = self.heading_deg + self.params.north_offset_deg;

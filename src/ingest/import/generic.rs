@@ -1,10 +1,14 @@
 //! The generic SCADA CSV of `shared/DOMAIN.md`:
 //! `turbine,time,wind_speed_ms,vane_deg,nacelle_deg,power_kw,rotor_rpm,pitch_deg`, any column
-//! order, extra columns ignored, one value per window (its mean).
+//! order, one value per window (its mean), plus an optional `outdoor_temp_c` (deg C; the
+//! estimators correct power for air density with it); other columns are ignored.
 
 use super::row::{Check, ColumnMap, Field, position};
 use crate::domain::Signal;
 use crate::store::imports::value_index;
+
+/// The optional outdoor temperature column, deg C.
+pub const OUTDOOR_TEMP: &str = "outdoor_temp_c";
 
 /// Every column the header must have.
 pub const REQUIRED: [&str; 8] =
@@ -24,6 +28,10 @@ pub fn column_map(headers: &[String]) -> Result<ColumnMap, &'static str> {
         let value = value_index(&format!("{}_mean", s.name()));
         fields.push(Field { col, name: s.name().into(), value, check: Check::Signal(s) });
     }
+    if let Some(col) = position(headers, OUTDOOR_TEMP) {
+        let value = value_index("outdoor_temp_c_mean");
+        fields.push(Field { col, name: OUTDOOR_TEMP.into(), value, check: Check::Temperature });
+    }
     Ok(ColumnMap { turbine, time, fields, width: headers.len() })
 }
 
@@ -37,6 +45,11 @@ mod tests {
         h.push("comment".into());
         let map = column_map(&h).unwrap();
         assert_eq!((map.turbine, map.time, map.width), (7, 6, 9));
+        assert_eq!(map.fields.len(), 6, "no temperature column, no temperature field");
+        h.push(OUTDOOR_TEMP.into());
+        let map = column_map(&h).unwrap();
+        let temp = map.fields.last().unwrap();
+        assert_eq!((temp.col, temp.name.as_str()), (9, OUTDOOR_TEMP));
         h.retain(|c| c != "rotor_rpm");
         assert_eq!(column_map(&h).unwrap_err(), "rotor_rpm");
     }

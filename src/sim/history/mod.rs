@@ -34,13 +34,15 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::TurbineOutputs;
 use super::physics::{FarmPhysics, SimProfile};
+use super::weather::Weather;
 use crate::domain::{TurbineName, wrap180, wrap360};
 pub use window::{WindowAccumulator, WindowRecord};
 
 /// Header of the CSV: the generic SCADA columns of `shared/DOMAIN.md`, then extra columns the
-/// importer ignores (see [`WindowRecord`]: wind-speed standard deviation and state shares).
+/// importer ignores (see [`WindowRecord`]: wind-speed standard deviation and state shares), then
+/// the outdoor temperature, which the importer reads where a file has it.
 pub const CSV_HEADER: &str = "turbine,time,wind_speed_ms,vane_deg,nacelle_deg,power_kw,rotor_rpm,pitch_deg,\
-wind_speed_std,state_running_fraction,state_curtailed_fraction,state_fault_fraction";
+wind_speed_std,state_running_fraction,state_curtailed_fraction,state_fault_fraction,outdoor_temp_c";
 
 /// Window buffers in flight between the physics and the writer: one being filled, one being
 /// written, one queued, so neither side waits on the other's jitter.
@@ -143,6 +145,8 @@ fn write_windows<W: Write>(
     writeln!(csv, "{CSV_HEADER}")?;
     let names: Vec<String> = (1..=spec.turbines).map(|i| TurbineName::numbered(i).to_string()).collect();
     let mut accs = vec![WindowAccumulator::default(); spec.turbines];
+    // The same weather the physics steps in (a function of simulated time and the seed).
+    let weather = Weather::new(spec.seed, spec.profile.seasons);
     let mut time = String::with_capacity(24);
     let mut rows = 0;
     for w in 0..spec.windows() {
@@ -155,11 +159,16 @@ fn write_windows<W: Write>(
         // The stepper may already be gone after the last window; a lost buffer is harmless then.
         let _ = empty.send(buf);
         time.clear();
-        let t = spec.start + Duration::seconds((w * u64::from(spec.window_s)) as i64);
+        let first_s = w * u64::from(spec.window_s);
+        let t = spec.start + Duration::seconds(first_s as i64);
         use std::fmt::Write as _;
         write!(time, "{}", t.format("%Y-%m-%dT%H:%M:%SZ")).expect("writing to a String");
+        // Sample k of the window is the state after k steps, whose density came from second k.
+        let temp_c = (first_s..first_s + u64::from(spec.window_s)).map(|s| weather.temp_c(s as f64)).sum::<f64>()
+            / f64::from(spec.window_s);
         for (name, acc) in names.iter().zip(&mut accs) {
-            write_row(&mut csv, name, &time, &acc.take())?;
+            let record = WindowRecord { outdoor_temp_c: Some(temp_c), ..acc.take() };
+            write_row(&mut csv, name, &time, &record)?;
             rows += 1;
         }
     }
@@ -168,12 +177,12 @@ fn write_windows<W: Write>(
 }
 
 /// One CSV row. Fixed decimals keep the bytes reproducible and the file small: 0.01 m/s, 0.01 deg,
-/// 0.1 kW, 0.01 rpm, 0.01 deg pitch, 0.001 for standard deviations and shares.
+/// 0.1 kW, 0.01 rpm, 0.01 deg pitch, 0.001 for standard deviations and shares, 0.01 deg C.
 fn write_row<W: Write>(csv: &mut W, turbine: &str, time: &str, r: &WindowRecord) -> io::Result<()> {
     let angle = |v: Option<f64>, wrap: fn(f64) -> f64| v.map(|v| wrap(round(v, 2)));
     writeln!(
         csv,
-        "{turbine},{time},{},{},{},{},{},{},{},{},{},{}",
+        "{turbine},{time},{},{},{},{},{},{},{},{},{},{},{}",
         Cell(r.wind_speed_ms, 2),
         // Rounded before wrapping, so 359.999 prints as 0.00, never as 360.00.
         Cell(angle(r.vane_deg, wrap180), 2),
@@ -185,6 +194,7 @@ fn write_row<W: Write>(csv: &mut W, turbine: &str, time: &str, r: &WindowRecord)
         Cell(Some(r.state_running_fraction), 3),
         Cell(Some(r.state_curtailed_fraction), 3),
         Cell(Some(r.state_fault_fraction), 3),
+        Cell(r.outdoor_temp_c, 2),
     )
 }
 
@@ -225,7 +235,7 @@ mod tests {
             pitch_deg: Some(-0.001),
             ..Default::default()
         };
-        assert_eq!(row(&r), "T01,2025-01-01T00:00:00Z,,180.00,0.00,0.0,,0.00,,0.000,0.000,0.000\n");
+        assert_eq!(row(&r), "T01,2025-01-01T00:00:00Z,,180.00,0.00,0.0,,0.00,,0.000,0.000,0.000,\n");
     }
 
     #[test]

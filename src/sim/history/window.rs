@@ -76,6 +76,9 @@ pub struct WindowRecord {
     pub state_curtailed_fraction: f64,
     /// Share of seconds in state 3 (fault).
     pub state_fault_fraction: f64,
+    /// Mean outdoor temperature, deg C (farm-wide; set by the history writer, not the
+    /// accumulator, since the controller's outputs do not carry it).
+    pub outdoor_temp_c: Option<f64>,
 }
 
 /// Accumulates one turbine's 1 Hz outputs over one window; [`WindowAccumulator::take`] yields the
@@ -128,6 +131,7 @@ impl WindowAccumulator {
             state_running_fraction: share(a.running),
             state_curtailed_fraction: share(a.curtailed),
             state_fault_fraction: share(a.fault),
+            outdoor_temp_c: None,
         }
     }
 }
