@@ -55,7 +55,7 @@ pub struct EstimatesReport {
 /// Connects, collects and prints the report in `format`.
 pub async fn run(database_url: &str, farm: Option<&str>, format: Format) -> anyhow::Result<EstimatesReport> {
     let redacted = crate::config::redact_url(database_url);
-    let pool = store::connect(database_url, 2).await.with_context(|| format!("connecting to {redacted}"))?;
+    let pool = store::open(database_url, 2).await.with_context(|| format!("opening {redacted}"))?;
     let result = collect(&pool, farm).await;
     pool.close().await;
     let report = result?;

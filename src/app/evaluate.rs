@@ -87,7 +87,7 @@ pub async fn run(
     let truth = Truth::read(truth_path)
         .map_err(|e| TrainError::BadTruth { path: truth_path.display().to_string(), message: format!("{e:#}") })?;
     let redacted = crate::config::redact_url(database_url);
-    let pool = store::connect(database_url, 2).await.with_context(|| format!("connecting to {redacted}"))?;
+    let pool = store::open(database_url, 2).await.with_context(|| format!("opening {redacted}"))?;
     let result = evaluate(&pool, &truth, farm).await;
     pool.close().await;
     let mut report = result?;

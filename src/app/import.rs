@@ -14,7 +14,7 @@ use crate::store;
 /// Connects to `database_url` and imports `files`; prints the summary to stdout.
 pub async fn run(database_url: &str, opts: ImportOptions, files: Vec<PathBuf>) -> anyhow::Result<ImportReport> {
     let redacted = crate::config::redact_url(database_url);
-    let pool = store::connect(database_url, 4).await.with_context(|| format!("connecting to {redacted}"))?;
+    let pool = store::open(database_url, 4).await.with_context(|| format!("opening {redacted}"))?;
     let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
     let bar = progress_bar(total);
     let started = std::time::Instant::now();

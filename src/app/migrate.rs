@@ -7,11 +7,7 @@ use crate::store;
 /// Creates (if needed) and migrates the database at `url`.
 pub async fn run(url: &str) -> anyhow::Result<()> {
     let redacted = crate::config::redact_url(url);
-    if store::create_database_if_missing(url).await.with_context(|| format!("creating {redacted}"))? {
-        tracing::info!(database = %redacted, "created database");
-    }
-    let pool = store::connect(url, 2).await.with_context(|| format!("connecting to {redacted}"))?;
-    store::migrate(&pool).await.with_context(|| format!("migrating {redacted}"))?;
+    let pool = store::open(url, 2).await.with_context(|| format!("opening {redacted}"))?;
     pool.close().await;
     tracing::info!(database = %redacted, "database is migrated");
     Ok(())

@@ -38,7 +38,7 @@ pub async fn run(
     pdf: &PdfOptions,
 ) -> anyhow::Result<Vec<PathBuf>> {
     let redacted = crate::config::redact_url(database_url);
-    let pool = store::connect(database_url, 2).await.with_context(|| format!("connecting to {redacted}"))?;
+    let pool = store::open(database_url, 2).await.with_context(|| format!("opening {redacted}"))?;
     let result = match turbine {
         Some(t) => report::build_turbine_report(&pool, farm, t).await.map(|r| Built::Turbine(Box::new(r))),
         None => report::build_farm_report(&pool, farm).await.map(Built::Farm),

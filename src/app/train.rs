@@ -153,7 +153,7 @@ struct Fitted {
 /// Connects, trains, prints the per-turbine table.
 pub async fn run(database_url: &str, opts: &TrainOptions) -> anyhow::Result<Vec<TrainOutcome>> {
     let redacted = crate::config::redact_url(database_url);
-    let pool = store::connect(database_url, 4).await.with_context(|| format!("connecting to {redacted}"))?;
+    let pool = store::open(database_url, 4).await.with_context(|| format!("opening {redacted}"))?;
     let result = train_farm(&pool, opts).await;
     pool.close().await;
     let outcomes = result?; // typed error outermost so `main` can map usage errors to exit 2

@@ -41,7 +41,7 @@ pub use models::{
     ModelRow, NewModel, TurbineRef, active_models, insert_model, list_models, list_turbine_refs, lock_next_version,
 };
 pub use partitions::ensure_readings_partitions;
-pub use pool::{ACQUIRE_TIMEOUT, connect, connect_lazy, create_database_if_missing, migrate};
+pub use pool::{ACQUIRE_TIMEOUT, connect, connect_lazy, create_database_if_missing, migrate, open};
 pub use readings::{count_readings, readings_between, write_readings};
 pub use windows::{WindowRow, refresh_windows, window_start, windows_between};
 

@@ -68,6 +68,16 @@ pub async fn create_database_if_missing(url: &str) -> Result<bool, StoreError> {
     Ok(created)
 }
 
+/// What every command that needs the database does first: creates the database if it does
+/// not exist, connects, and applies the migrations, so `import` or `train` on a new server
+/// works without a separate `trueyaw migrate`.
+pub async fn open(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
+    create_database_if_missing(url).await?;
+    let pool = connect(url, max_connections).await?;
+    migrate(&pool).await?;
+    Ok(pool)
+}
+
 /// Applies the migrations embedded from `migrations/` at build time. Concurrent callers are
 /// serialised by sqlx's advisory lock, so every process may call this at startup.
 pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {

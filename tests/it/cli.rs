@@ -171,3 +171,22 @@ async fn serve_with_the_poller_answers_with_a_cli_token_and_stops_on_sigterm() {
     assert_eq!(status.code(), Some(0));
     db.drop_now().await;
 }
+
+#[tokio::test]
+async fn import_train_and_estimates_work_on_an_empty_database() {
+    // A database that exists but was never migrated, as on a new server.
+    let db = TestDb::empty().await;
+    let slice = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/la_haute_borne_slice.csv");
+    let run = |args: &[&str]| trueyaw().args(args).env("DATABASE_URL", &db.url).output().unwrap();
+    let out = run(&["--log", "warn", "import", "--format", "engie", "--farm", "lhb", "--create-turbines", slice]);
+    assert!(out.status.success(), "import: {}", String::from_utf8_lossy(&out.stderr));
+    let models = tempfile::tempdir().unwrap();
+    let dir = models.path().to_str().unwrap();
+    let out = run(&["--log", "warn", "train", "--farm", "lhb", "--method", "binned", "--models-dir", dir]);
+    assert!(out.status.success(), "train: {}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["--log", "warn", "estimates", "--format", "json"]);
+    assert!(out.status.success(), "estimates: {}", String::from_utf8_lossy(&out.stderr));
+    let windows: i64 = sqlx::query_scalar("SELECT count(*) FROM windows").fetch_one(&db.pool).await.unwrap();
+    assert!(windows > 0, "the import stored its windows");
+    db.drop_now().await;
+}
