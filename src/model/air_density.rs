@@ -5,7 +5,7 @@
 //! proportional to the air density ρ. Over a year ρ moves by several percent (La Haute Borne's
 //! 2015 monthly means span 3-23 °C, about 7 % in ρ), and `cos^p` can only lower power, so a
 //! model that does not know ρ reads a warm, thin-air season as misalignment, moving e away
-//! from the power peak (README, "Real data"). Density does not depend on how the rotor points,
+//! from the power peak (docs/la-haute-borne.md). Density does not depend on how the rotor points,
 //! so it may explain power (DOMAIN: only inputs misalignment does not move may).
 //!
 //! # Assumptions

@@ -59,7 +59,7 @@
 //!   The current state (reported per bin and in the operating mean) is after the last block.
 //! - Optional (`NeuralConfig::block_levels`, off by default): a performance level per drift
 //!   block, `exp` of a centred parameter with a squared-difference penalty, so power that moves
-//!   with the seasons is not explained by moving e off the peak (README, Accuracy).
+//!   with the seasons is not explained by moving e off the peak (docs/accuracy.md).
 //! - p ∈ [1.8, 3] and k ∈ [−0.2, 0.2] by sigmoid. For small γ, cos^p(γ/(1+k)) depends on
 //!   `p/(1+k)²` only, so power data pin that ratio, not p and k separately: the reported
 //!   `gain` and `cos_exponent` are weakly identified and should not be read as measurements
@@ -159,7 +159,7 @@ pub struct NeuralConfig {
     /// drift. Off by default: on the accuracy benchmark's farms, which have no such causes, it
     /// cost coverage (92 -> 86 %), ramps (31 -> 27 of 35) and RMSE (0.70 -> 0.77 deg), since a
     /// level also soaks up part of the power a vane step costs; on La Haute Borne it narrowed
-    /// the neural intervals (README, "Real data").
+    /// the neural intervals (docs/la-haute-borne.md).
     #[config(default = false)]
     pub block_levels: bool,
     /// With `block_levels`: weight of the penalty on squared changes of the level (log scale)
@@ -176,7 +176,7 @@ pub struct NeuralConfig {
     /// mean): the bootstrap sees sampling noise, not the bias the model's structure leaves
     /// (penalty shrinkage, a power law that is not exactly cos^p), so its spread alone covers
     /// the truth too rarely. Calibrated on synthetic farms of seeds the accuracy benchmark does
-    /// not score (README, Accuracy). Drift-event intervals are not widened.
+    /// not score (docs/accuracy.md). Drift-event intervals are not widened.
     /// Measured (`benches/accuracy.sh` on seeds 11-13): the 90th percentile of |error| over
     /// half-width was 1.93 over 120 bins; 2 is that rounded up.
     #[config(default = 2.0)]
@@ -186,7 +186,7 @@ pub struct NeuralConfig {
     /// `power / ws³`; windows without a reference are left out. Off by default: on the
     /// accuracy benchmark's farms it raised the median bin RMSE from 0.75 to 3.37 deg, most
     /// likely because neighbours' yaw errors move with the same wind shifts, so their power
-    /// falls with this turbine's and the ratio flattens the cos^p peak (README, "Farm
+    /// falls with this turbine's and the ratio flattens the cos^p peak (docs/accuracy.md, "Farm
     /// reference power").
     #[config(default = false)]
     pub reference_power: bool,
