@@ -26,7 +26,7 @@ fn pdf_text(pdf: &Path) -> Option<String> {
         }
         Err(e) => {
             assert!(std::env::var("TRUEYAW_REQUIRE_INTEROP").is_err(), "pdftotext is required under CI: {e}");
-            eprintln!("SKIPPED the PDF text checks: no pdftotext ({e}); apt-get install poppler-utils");
+            crate::support::skipped(&format!("the PDF text checks: no pdftotext, {e} (apt-get install poppler-utils)"));
             None
         }
     }

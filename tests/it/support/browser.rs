@@ -15,7 +15,7 @@ pub fn chromium() -> Option<String> {
         Ok(path) => Some(path.display().to_string()),
         Err(e) => {
             assert!(std::env::var("TRUEYAW_REQUIRE_INTEROP").is_err(), "chromium is required under CI: {e}");
-            eprintln!("SKIPPED: {e}");
+            super::skipped(&format!("{e} (apt-get install chromium)"));
             None
         }
     }

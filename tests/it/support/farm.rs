@@ -85,7 +85,7 @@ pub fn python_has(module: &str) -> bool {
             "TRUEYAW_REQUIRE_INTEROP is set but {} cannot import {module}",
             python()
         );
-        eprintln!("SKIPPED: {} cannot import {module}; pip install -r tests/interop/requirements.txt", python());
+        super::skipped(&format!("{} cannot import {module} (pip install -r tests/interop/requirements.txt)", python()));
     }
     ok
 }
