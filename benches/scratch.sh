@@ -1,10 +1,15 @@
 # Sourced by the shell benchmarks: builds the release binary and gives the script a scratch
 # database (on DATABASE_URL's server, default local) and a temp dir, both removed on exit.
-# Sets: bin (the trueyaw binary), DATABASE_URL (the scratch database, migrated), work (temp dir).
+# Sets: bin (the trueyaw binary, built in release unless TRUEYAW_BIN names one), DATABASE_URL (the scratch database, migrated), work (temp dir).
 # Usage: source benches/scratch.sh NAME
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trueyaw/target-release}"
-cargo build --release --locked --quiet --bin trueyaw
-bin="$CARGO_TARGET_DIR/release/trueyaw"
+# TRUEYAW_BIN=path runs that binary instead of building (to compare two builds side by side).
+if [ -n "${TRUEYAW_BIN:-}" ]; then
+  bin="$TRUEYAW_BIN"
+else
+  export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trueyaw/target-release}"
+  cargo build --release --locked --quiet --bin trueyaw
+  bin="$CARGO_TARGET_DIR/release/trueyaw"
+fi
 scratch_server="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/trueyaw}"
 scratch_server="${scratch_server%/*}"
 scratch_db="trueyaw_${1:?scratch name}_$$"

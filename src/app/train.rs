@@ -335,6 +335,7 @@ fn fit(
                         "ensemble": fit.reports(),
                         "drift_blocks": fit.drift_blocks(),
                         "member_vane_error_deg": fit.member_operating_vane_errors(),
+                        "member_loss_shape": fit.member_loss_shapes(),
                         "rated_power_kw": prepared.rated_power_kw,
                         "rated_power_estimated": prepared.rated_power_estimated,
                     });

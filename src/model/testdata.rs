@@ -2,7 +2,8 @@
 //! (not from the simulator, which sits above this layer): the controller keeps the window-mean
 //! vane reading wandering around zero inside its dead band, so the true misalignment is
 //! γ = (v − e)/(1 + k) with v ~ N(0, dead band); the vane reads (1 + k)γ + e + noise; power
-//! is (ρ/ρ_ref)·P(ws)·cos^p(γ) capped at rated, with multiplicative noise. Below rated the
+//! is (ρ/ρ_ref)·P(ws)·cos^p(γ) capped at rated, with multiplicative noise; the nacelle
+//! anemometer may read more behind a yawed rotor (`Synth::anemometer_yaw_gain`). Below rated the
 //! rotor speed settles where aerodynamic torque meets the generator's torque curve: along the
 //! optimal tip-speed ratio it follows the cube root of the aerodynamic power, so a yawed rotor
 //! (or thinner air) turns slower, as DOMAIN says a real variable-speed rotor does.
@@ -33,6 +34,8 @@ pub struct Synth<E: Fn(f64) -> f64> {
     /// Outdoor temperature: annual mean and amplitude (deg C, coldest on 1 January); `None`:
     /// constant reference density and no temperature recorded.
     pub seasons: Option<(f64, f64)>,
+    /// Yaw sensitivity a of the nacelle anemometer: it reads `ws · (1 + a sin²γ)` (0: unmoved).
+    pub anemometer_yaw_gain: f64,
 }
 
 impl<E: Fn(f64) -> f64> Synth<E> {
@@ -45,6 +48,7 @@ impl<E: Fn(f64) -> f64> Synth<E> {
             vane_noise_deg: 1.0,
             power_noise: 0.03,
             seasons: None,
+            anemometer_yaw_gain: 0.0,
         }
     }
 
@@ -73,7 +77,9 @@ impl<E: Fn(f64) -> f64> Synth<E> {
                 let pitch = if aero > RATED_KW { 1.0 + 2.0 * (ws - 11.0).max(0.0) } else { 0.0 };
                 OperatingWindow {
                     time,
-                    wind_speed_ms: (ws + 0.1 * std.sample(&mut rng)).max(0.0),
+                    wind_speed_ms: (ws * (1.0 + self.anemometer_yaw_gain * gamma.to_radians().sin().powi(2))
+                        + 0.1 * std.sample(&mut rng))
+                    .max(0.0),
                     vane_deg: vane,
                     power_kw: if producing { power } else { 0.0 },
                     rotor_rpm: Some(if producing { torque_balance_rpm(aero) } else { 0.0 }),

@@ -73,11 +73,25 @@ fn interval_too_wide(width: f64, max: f64, est: &VaneErrorEstimate) -> String {
         Some(t) => format!("the windows since the drift event of {}", t.format("%Y-%m-%d")),
         None => "the windows".to_string(),
     };
-    format!(
+    let mut reason = format!(
         "95 % interval {width:.2} deg wide, need at most {max:.2} deg: about {factor:.1} times {basis} would narrow \
          it that far, if the spread is sampling noise"
-    )
+    );
+    if let Some(m) = est.misalignment_deg.filter(|m| m.abs() >= FAR_FROM_PEAK_DEG) {
+        reason.push_str(&format!(
+            ", or data nearer the power peak: the turbine points {m:+.1} deg off it, so its windows lie on one \
+             side and place the peak only through the steepness of the power curve; a trial yaw offset of \
+             about {:+.0} deg for a few weeks would put windows on both sides",
+            -m / 2.0
+        ));
+    }
+    reason
 }
+
+/// Mean misalignment from which the interval failure also names a trial offset: the
+/// controller's dead band spreads the window-mean vane over a few degrees, so beyond about
+/// this much the turbine's windows no longer reach the power peak.
+const FAR_FROM_PEAK_DEG: f64 = 3.0;
 
 #[cfg(test)]
 mod tests {
@@ -109,5 +123,15 @@ mod tests {
         assert!(reason.contains("2 wind-speed bins"), "{reason}");
         assert!(reason.contains("5.00 deg wide"), "{reason}");
         assert!(reason.contains("about 1.6 times the windows"), "{reason}");
+        assert!(!reason.contains("trial yaw offset"), "{reason}");
+    }
+
+    #[test]
+    fn a_turbine_pointing_far_off_its_power_peak_is_told_how_to_reach_it() {
+        let mut far = est(5000, 8, [1.0, 6.0]);
+        far.misalignment_deg = Some(-6.2);
+        let reason = Gates::default().check(&far).unwrap();
+        assert!(reason.contains("points -6.2 deg off it"), "{reason}");
+        assert!(reason.contains("trial yaw offset of about +3 deg"), "{reason}");
     }
 }

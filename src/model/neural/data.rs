@@ -60,6 +60,11 @@ pub struct Normalizer {
     /// fed as 0 (their mean) so the saved layer shapes stay `[·, 3]`.
     #[serde(default = "saved_models_saw_the_rotor_state")]
     pub rotor_state: bool,
+    /// Whether the network carries the nacelle anemometer's yaw sensitivity
+    /// (`NeuralConfig::anemometer_yaw`, see `network::VaneNet`); false in models saved before it
+    /// existed.
+    #[serde(default)]
+    pub anemometer_yaw: bool,
     /// Reference temperature of the air-density correction of the performance target, K
     /// (`model::air_density`); `None`: no correction (too few windows with a temperature,
     /// `NeuralConfig::air_density` off, or a model saved before it existed).
@@ -119,6 +124,7 @@ impl Normalizer {
             centred_drift: true,
             block_levels: false,
             rotor_state: false,
+            anemometer_yaw: false,
             density_ref_temp_k: None,
             r_grid_start_ms,
             r_grid_nodes,
@@ -261,6 +267,8 @@ pub struct Batch {
     pub r_left: Tensor<1, Int>,
     /// Weight of the right node, `[n]`.
     pub r_frac: Tensor<1>,
+    /// Nacelle wind speed, m/s, `[n]`.
+    pub wind_speed_ms: Tensor<1>,
 }
 
 impl Batch {
@@ -275,6 +283,7 @@ impl Batch {
         let cells: Vec<(usize, f64)> = idx.iter().map(|&i| norm.r_cell(w[i].wind_speed_ms)).collect();
         let r_left: Vec<i64> = cells.iter().map(|c| c.0 as i64).collect();
         let r_frac: Vec<f32> = cells.iter().map(|c| c.1 as f32).collect();
+        let ws: Vec<f32> = idx.iter().map(|&i| w[i].wind_speed_ms as f32).collect();
         Self {
             state: Tensor::from_data(TensorData::new(state, [n, 3]), device),
             vane_deg: Tensor::from_data(TensorData::new(vane, [n]), device),
@@ -282,6 +291,7 @@ impl Batch {
             target: Tensor::from_data(TensorData::new(target, [n]), device),
             r_left: Tensor::from_data(TensorData::new(r_left, [n]), device),
             r_frac: Tensor::from_data(TensorData::new(r_frac, [n]), device),
+            wind_speed_ms: Tensor::from_data(TensorData::new(ws, [n]), device),
         }
     }
 }
@@ -400,6 +410,7 @@ mod tests {
             centred_drift: true,
             block_levels: false,
             rotor_state: false,
+            anemometer_yaw: false,
             density_ref_temp_k: None,
             r_grid_start_ms: 3.0,
             r_grid_nodes: 2,

@@ -21,6 +21,17 @@ const MIN_EVENT_DEG: f64 = 1.0;
 /// Smallest member-mean block change counted as part of a step, degrees.
 const STEP_PART_DEG: f64 = 0.25;
 
+/// One member's loss-curve shape ([`NeuralFit::member_loss_shapes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LossShape {
+    /// Cosine exponent p.
+    pub cos_exponent: f64,
+    /// Vane gain k.
+    pub gain: f64,
+    /// Anemometer yaw sensitivity a (`ws_read = ws · (1 + a sin²γ)`), when the model has it.
+    pub anemometer_yaw_gain: Option<f64>,
+}
+
 /// One drift block of [`NeuralFit::drift_blocks`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DriftBlock {
@@ -197,6 +208,21 @@ impl NeuralFit {
     pub fn member_operating_vane_errors(&self) -> Option<Vec<f64>> {
         let points: Vec<_> = self.meta.bins.iter().map(|b| (b.ws, b.rotor_rpm, b.pitch_deg)).collect();
         self.operating_per_member(&self.member_vane_errors(&points))
+    }
+
+    /// Each member's loss-curve shape: cosine exponent p, vane gain k and anemometer yaw
+    /// sensitivity a (`None` without that term), for the training metrics: weakly identified
+    /// one by one (module docs), but a member far from the others shows where the spread of e
+    /// comes from.
+    pub fn member_loss_shapes(&self) -> Vec<LossShape> {
+        self.members
+            .iter()
+            .map(|m| LossShape {
+                cos_exponent: scalar(m.cos_exponent()),
+                gain: scalar(m.gain()),
+                anemometer_yaw_gain: m.anemometer_yaw_gain().map(scalar),
+            })
+            .collect()
     }
 
     /// Member mean of a vane error and its 95 % interval, widened by `interval_inflation`.

@@ -9,7 +9,7 @@ use burn::tensor::activation::sigmoid;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::data::{Batch, Normalizer};
+use super::data::{Batch, Normalizer, R_GRID_STEP_MS};
 
 /// Degrees per unit of the offset and drift parameters: Adam moves a parameter about `lr` per
 /// step whatever its scale, so a few-degree error needs a coarser unit to be reached in a few
@@ -18,6 +18,12 @@ pub(super) const DEG_PER_UNIT: f64 = 10.0;
 /// Bounds of the cosine exponent p and the vane gain k (DOMAIN: p in 1.8..3; |k| small).
 pub(super) const P_RANGE: (f64, f64) = (1.8, 3.0);
 pub(super) const K_RANGE: (f64, f64) = (-0.2, 0.2);
+/// Bounds of the anemometer's yaw sensitivity a (nacelle wind speed `ws · (1 + a sin²γ)`): 0
+/// (unmoved) to 1 (+3 % at 10 deg of yaw, several times what nacelle transfer functions
+/// measured in yaw show).
+pub(super) const A_RANGE: (f64, f64) = (0.0, 1.0);
+/// a at the start of training (by sigmoid: raw −2.2 gives 0.1 of the range).
+const A_RAW_INIT: f32 = -2.2;
 
 /// Two tanh hidden layers and a linear output.
 #[derive(Module, Debug)]
@@ -99,6 +105,16 @@ pub struct VaneNet {
     p_raw: Param<Tensor<1>>,
     /// k before the sigmoid squashing into [`K_RANGE`], shape `[1]`.
     k_raw: Param<Tensor<1>>,
+    /// The nacelle anemometer's yaw sensitivity a before the sigmoid squashing into
+    /// [`A_RANGE`], shape `[1]`; `None` unless `NeuralConfig::anemometer_yaw`. Why: behind a
+    /// yawed rotor the anemometer reads `ws · (1 + a sin²γ)` (less induction), so R is read at
+    /// too high a wind speed exactly where the rotor is yawed, and the loss power shows over
+    /// vane angle is steeper than cos^p by `2a · dln P/dln ws`, which varies with wind speed.
+    /// Even in γ, it still moves the peak: the turbine points at the vane's zero, so its data
+    /// sit on one side of the true peak, and a least-squares fit of too flat a curve places the
+    /// peak further out, by e · (steepness / fitted steepness − 1) (measured on the field
+    /// profile: 0.9-3.4 deg further from zero than the truth without this term).
+    anemometer: Option<Param<Tensor<1>>>,
 }
 
 /// What a forward pass returns. All `[n]`.
@@ -130,12 +146,18 @@ impl VaneNet {
             level: norm.block_levels.then(|| Param::from_tensor(Tensor::zeros([n_blocks.max(2)], device))),
             p_raw: scalar_param(0.0, device),
             k_raw: scalar_param(0.0, device),
+            anemometer: norm.anemometer_yaw.then(|| scalar_param(A_RAW_INIT, device)),
         }
     }
 
     /// Cosine exponent p, shape `[1]`.
     pub fn cos_exponent(&self) -> Tensor<1> {
         squash(self.p_raw.val(), P_RANGE)
+    }
+
+    /// Anemometer yaw sensitivity a, shape `[1]`; `None` when the model has no such term.
+    pub fn anemometer_yaw_gain(&self) -> Option<Tensor<1>> {
+        self.anemometer.as_ref().map(|a| squash(a.val(), A_RANGE))
     }
 
     /// Vane gain k, shape `[1]`.
@@ -211,21 +233,32 @@ impl VaneNet {
     /// - `batch.state`: `[n, 3]`; `vane_deg`, `block` (Int), `r_left` (Int), `r_frac`: `[n]`
     /// - output: every field `[n]`
     pub fn forward(&self, batch: &Batch) -> Prediction {
+        let drift = self.drift_deg().select(0, batch.block.clone());
+        let e = self.static_vane_error_deg(batch.state.clone()) + drift;
+        let gamma_deg = (batch.vane_deg.clone() - e) / self.gain().add_scalar(1.0);
+        let gamma_rad = gamma_deg.clone().mul_scalar(std::f64::consts::PI / 180.0);
+
         let r = self.power.val();
         let left = r.clone().select(0, batch.r_left.clone());
         let right = r.select(0, batch.r_left.clone().add_scalar(1));
+        let slope_per_ms = (right.clone() - left.clone()).div_scalar(R_GRID_STEP_MS);
         let mut performance =
             left.clone() + (right - left) * batch.r_frac.clone() + self.power_state.forward(batch.state.clone());
+        if let Some(a) = self.anemometer_yaw_gain() {
+            // The anemometer reads u = 1 + a sin²γ times the free wind: R belongs at ws/u (first
+            // order in R's slope), and the target divides power by the measured ws³, u³ too much.
+            let excess = gamma_rad.clone().sin().square() * a;
+            let u = excess.clone().add_scalar(1.0);
+            let overread_ms = batch.wind_speed_ms.clone() * excess / u.clone();
+            performance = (performance - slope_per_ms * overread_ms) / u.powi_scalar(3);
+        }
         if let Some(level) = &self.level {
             let level = level.val();
             let centred = level.clone() - level.mean();
             performance = performance * centred.select(0, batch.block.clone()).exp();
         }
-        let drift = self.drift_deg().select(0, batch.block.clone());
-        let e = self.static_vane_error_deg(batch.state.clone()) + drift;
-        let gamma_deg = (batch.vane_deg.clone() - e) / self.gain().add_scalar(1.0);
         // cos^p as exp(p ln cos): p is a tensor; cos > 0 for the |γ| < 90 deg of operating data
-        let cos = gamma_deg.clone().mul_scalar(std::f64::consts::PI / 180.0).cos().clamp_min(1e-4);
+        let cos = gamma_rad.cos().clamp_min(1e-4);
         let loss_factor = (cos.log() * self.cos_exponent()).exp();
         Prediction { performance: performance * loss_factor, gamma_deg }
     }
