@@ -73,7 +73,7 @@ pub struct ReadingOut {
     pub rotor_rpm: Option<f32>,
     pub pitch_deg: Option<f32>,
     pub state: Option<i16>,
-    /// Quality flag bits (0 = good); see README "Quality flags".
+    /// Quality flag bits (0 = good); see docs/history.md, "Data quality".
     pub quality: i32,
 }
 
