@@ -19,8 +19,7 @@ pub(super) const DEG_PER_UNIT: f64 = 10.0;
 pub(super) const P_RANGE: (f64, f64) = (1.8, 3.0);
 pub(super) const K_RANGE: (f64, f64) = (-0.2, 0.2);
 /// Bounds of the anemometer's yaw sensitivity a (nacelle wind speed `ws · (1 + a sin²γ)`): 0
-/// (unmoved) to 1 (+3 % at 10 deg of yaw, several times what nacelle transfer functions
-/// measured in yaw show).
+/// (unmoved) to 1 (+3 % at 10 deg of yaw), a wide bound around the field profile's 0.25.
 pub(super) const A_RANGE: (f64, f64) = (0.0, 1.0);
 /// a at the start of training (by sigmoid: raw −2.2 gives 0.1 of the range).
 const A_RAW_INIT: f32 = -2.2;
