@@ -1,6 +1,6 @@
 //! `trueyaw synth`: writes synthetic SCADA history with its ground truth into one directory, the
 //! data trueyaw scores its estimators on:
-//! - `scada.csv`: window records in the generic CSV of `shared/DOMAIN.md` plus extra columns
+//! - `scada.csv`: window records in the generic CSV of `docs/domain.md` plus extra columns
 //!   (see [`crate::sim::history`]);
 //! - `truth.json`: the run's [`Truth`], clipped to the history (`planned_until` = its end);
 //! - `meta.json`: the arguments, generator version, row count and the time it took;

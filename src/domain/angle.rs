@@ -1,4 +1,4 @@
-//! Angle arithmetic in degrees, with the wrapping conventions of `shared/DOMAIN.md`:
+//! Angle arithmetic in degrees, with the wrapping conventions of `docs/domain.md`:
 //! relative angles (vane, misalignment) live in (-180, 180], headings in [0, 360).
 
 /// Wraps an angle into (-180, 180], the range of `vane_deg` and of yaw misalignment.

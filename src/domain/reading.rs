@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The signals trueyaw reads from a turbine controller. The serde names are the column and
-/// config-key names of `shared/DOMAIN.md`.
+/// config-key names of `docs/domain.md` (Signals).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Signal {
@@ -55,7 +55,7 @@ impl Signal {
         }
     }
 
-    /// The OPC UA field name of `shared/DOMAIN.md` (`<turbine>.<Field>`).
+    /// The OPC UA field name of `docs/domain.md` (`<turbine>.<Field>`).
     pub fn opcua_field(self) -> &'static str {
         match self {
             Signal::WindSpeed => "WindSpeed",

@@ -136,7 +136,7 @@ pub enum RegisterMapError {
 }
 
 impl RegisterMap {
-    /// The generic map of `shared/DOMAIN.md`, compiled in from `config/registers/generic.toml`
+    /// The generic map of `docs/domain.md`, compiled in from `config/registers/generic.toml`
     /// so the simulator and the default config can never disagree.
     pub fn generic() -> Self {
         Self::parse(include_str!("../../config/registers/generic.toml"), "config/registers/generic.toml")

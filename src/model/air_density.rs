@@ -6,7 +6,8 @@
 //! 2015 monthly means span 3-23 °C, about 7 % in ρ), and `cos^p` can only lower power, so a
 //! model that does not know ρ reads a warm, thin-air season as misalignment, moving e away
 //! from the power peak (docs/la-haute-borne.md). Density does not depend on how the rotor points,
-//! so it may explain power (DOMAIN: only inputs misalignment does not move may).
+//! so it may explain power (`docs/domain.md`, What misalignment moves besides power: only inputs
+//! misalignment does not move may).
 //!
 //! # Assumptions
 //! Ideal gas at a constant site pressure, so `ρ ∝ 1 / T` (kelvin); pressure's weather swings

@@ -26,25 +26,25 @@
 //! cos^p(misalignment) with p in the configured bounds.
 //!
 //! # Differences from OpenOA
-//! Default bins 4-11 m/s (the DOMAIN operating range) where OpenOA uses 5-8; power / ws³ by
-//! default (OpenOA's `use_power_coeff`, off there), which trusts nacelle wind speed more; vane
-//! bins need ≥ 10 windows (OpenOA: > 100, sized for years of data); the fit is count-weighted
+//! Default bins 4-11 m/s (the operating range of `docs/domain.md`) where OpenOA uses 5-8; power /
+//! ws³ by default (OpenOA's `use_power_coeff`, off there), which trusts nacelle wind speed more;
+//! vane bins need ≥ 10 windows (OpenOA: > 100, sized for years of data); the fit is count-weighted
 //! (OpenOA fits bin means unweighted); the operating mean is count-weighted (OpenOA: plain mean
 //! over bins, which `openoa_yaw_misalignment_deg` keeps); the point estimate is the fit on all
 //! data, the bootstrap gives only the interval.
 //!
 //! # Sources and validation
-//! OpenOA `openoa/analysis/yaw_misalignment.py` (v3.2) and the papers it cites (Bao et al.
-//! 2019, Astolfi et al. 2020, Jing et al. 2020, Gao & Hong 2021). Validated only on synthetic
-//! turbines from the DOMAIN vane model (`binned_tests.rs`: one year of 10-minute windows, dead
-//! band sd 6 deg, k = 0.05, p = 2), not yet on field data. Measured there: operating mean
-//! within 0.2 deg for static e of +4 and -3 deg; with e rising 0.6 deg per m/s, bin RMSE
-//! 0.48 deg, operating mean within 0.51 deg over 20 seeds but biased about +0.16 deg (within a
-//! bin the fit weights the higher-power, higher-e windows) so its 95 % interval held the truth
-//! in only 15 of 20; bin intervals held it in 150 of 160. The 4 m/s bin is the weakest (errors
-//! up to 3.3 deg, intervals about 4 deg wide) yet counts fully in the count-weighted mean.
-//! Power / ws³ about halved the bin RMSE against raw power (0.2-0.5 vs 0.8-1.1 deg on three
-//! seeds), hence its default.
+//! OpenOA `openoa/analysis/yaw_misalignment.py` (v3.2) and the papers it cites (Bao et al. 2019,
+//! Astolfi et al. 2020, Jing et al. 2020, Gao & Hong 2021). Validated only on synthetic turbines
+//! from the vane model of `docs/domain.md` (`binned_tests.rs`: one year of 10-minute windows, dead
+//! band sd 6 deg, k = 0.05, p = 2), not yet on field data. Measured there: operating mean within
+//! 0.2 deg for static e of +4 and -3 deg; with e rising 0.6 deg per m/s, bin RMSE 0.48 deg,
+//! operating mean within 0.51 deg over 20 seeds but biased about +0.16 deg (within a bin the fit
+//! weights the higher-power, higher-e windows) so its 95 % interval held the truth in only 15 of
+//! 20; bin intervals held it in 150 of 160. The 4 m/s bin is the weakest (errors up to 3.3 deg,
+//! intervals about 4 deg wide) yet counts fully in the count-weighted mean. Power / ws³ about
+//! halved the bin RMSE against raw power (0.2-0.5 vs 0.8-1.1 deg on three seeds), hence its
+//! default.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

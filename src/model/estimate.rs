@@ -1,6 +1,6 @@
 //! What every estimator reports for one turbine, in the shape of the `trueyaw estimates` JSON
-//! (names and conventions of `shared/DOMAIN.md`). Estimators fill it; the registry stores it
-//! with the model; the CLI, API and reports read it.
+//! (names and conventions of `docs/domain.md`, Derived quantities). Estimators fill it; the
+//! registry stores it with the model; the CLI, API and reports read it.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

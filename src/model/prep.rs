@@ -40,7 +40,8 @@ use crate::domain::Signal;
 use crate::store::WindowRow;
 
 /// One 10-minute operating window of one turbine, the unit the vane-error estimators work on.
-/// Angles in degrees (DOMAIN conventions), wind speed in m/s, power in kW, rotor speed in rpm.
+/// Angles in degrees (conventions of `docs/domain.md`), wind speed in m/s, power in kW, rotor speed
+/// in rpm.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OperatingWindow {
     /// Window start (UTC).

@@ -1,12 +1,13 @@
-//! Synthetic 10-minute windows for the model tests, drawn straight from the DOMAIN vane model
-//! (not from the simulator, which sits above this layer): the controller keeps the window-mean
-//! vane reading wandering around zero inside its dead band, so the true misalignment is
-//! γ = (v − e)/(1 + k) with v ~ N(0, dead band); the vane reads (1 + k)γ + e + noise; power
-//! is (ρ/ρ_ref)·P(ws)·cos^p(γ) capped at rated, with multiplicative noise; the nacelle
-//! anemometer may read more behind a yawed rotor (`Synth::anemometer_yaw_gain`). Below rated the
-//! rotor speed settles where aerodynamic torque meets the generator's torque curve: along the
-//! optimal tip-speed ratio it follows the cube root of the aerodynamic power, so a yawed rotor
-//! (or thinner air) turns slower, as DOMAIN says a real variable-speed rotor does.
+//! Synthetic 10-minute windows for the model tests, drawn straight from the vane model of
+//! `docs/domain.md` (not from the simulator, which sits above this layer): the controller keeps the
+//! window-mean vane reading wandering around zero inside its dead band, so the true misalignment is
+//! γ = (v − e)/(1 + k) with v ~ N(0, dead band); the vane reads (1 + k)γ + e + noise; power is
+//! (ρ/ρ_ref)·P(ws)·cos^p(γ) capped at rated, with multiplicative noise; the nacelle anemometer may
+//! read more behind a yawed rotor (`Synth::anemometer_yaw_gain`). Below rated the rotor speed
+//! settles where aerodynamic torque meets the generator's torque curve: along the optimal tip-speed
+//! ratio it follows the cube root of the aerodynamic power, so a yawed rotor (or thinner air) turns
+//! slower, as a real variable-speed rotor does (`docs/domain.md`, What misalignment moves besides
+//! power).
 
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;

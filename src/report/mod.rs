@@ -13,8 +13,8 @@
 //! Energy figures (all per turbine, documented on the fields of [`Energy`]):
 //! - annual energy as operated = mean `power_kw_mean` of the turbine's windows over the model's
 //!   data period x 8760 h / 1000 (MWh/year);
-//! - `energy_loss_pct` L (from the estimate, DOMAIN.md) is the share of the *aligned* production
-//!   lost, so the annual loss is `E / (1 - L) x L`;
+//! - `energy_loss_pct` L (from the estimate, `docs/domain.md`) is the share of the *aligned*
+//!   production lost, so the annual loss is `E / (1 - L) x L`;
 //! - the recoverable part is the loss the mean misalignment m causes, `1 - cos^p(m)` (capped at
 //!   L): correcting the yaw offset removes the mean, not the scatter the controller's dead band
 //!   leaves around it, which keeps costing `L - (1 - cos^p(m))`. To second order in the angles
@@ -99,7 +99,7 @@ pub struct FilterCount {
     pub windows: u64,
 }
 
-/// The correction to apply: the operating-range vane error (DOMAIN.md: `yaw_offset_deg`).
+/// The correction to apply: the operating-range vane error (`docs/domain.md`: `yaw_offset_deg`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StaticOffset {
     /// e averaged over 4-11 m/s after the last drift event, deg.

@@ -21,7 +21,7 @@
 //!   within a few percent of published 2 MW curves (for example 820 kW at 8 m/s).
 //! - Yaw misalignment gamma: the rotor behaves like an aligned rotor in the effective wind
 //!   `ws * cos(gamma)^(p/3)`, so below rated power falls exactly as cos^p (p in 1.8..3, see
-//!   `shared/DOMAIN.md`) and above rated the pitch controller recovers the loss while it can.
+//!   `docs/domain.md`) and above rated the pitch controller recovers the loss while it can.
 //!   Rotor speed and pitch follow that effective wind, as a torque-controlled rotor does.
 //! - A power cap (curtailment) is met by pitching at the normal rotor-speed schedule.
 //!

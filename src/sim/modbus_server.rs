@@ -1,5 +1,5 @@
 //! The Modbus TCP server of one simulated turbine: the generic register map of
-//! `shared/DOMAIN.md`, read from and written to the turbine's [`TurbinePanel`].
+//! `docs/domain.md`, read from and written to the turbine's [`TurbinePanel`].
 //!
 //! - Function 4 reads any sub-range of the input registers (0-7): the panel outputs, encoded
 //!   with [`RegisterMap::encode`], missing values as the map's sentinels.

@@ -1,5 +1,5 @@
 //! The simulator's OPC UA server: every simulated turbine's panel outputs as variables in
-//! namespace 2, named as in `shared/DOMAIN.md`: a folder `ns=2;s=<turbine>` under Objects holding
+//! namespace 2, named as in `docs/domain.md`: a folder `ns=2;s=<turbine>` under Objects holding
 //! `ns=2;s=<turbine>.<Field>` for WindSpeed, Vane, NacellePosition, Power, RotorSpeed, Pitch
 //! (Double) and State (UInt16).
 //!
@@ -40,7 +40,7 @@ pub const REFRESH_PERIOD: Duration = Duration::from_millis(200);
 const APPLICATION_URI: &str = "urn:trueyaw:sim";
 /// Namespace URI of the turbine variables; it gets index 2 (0 is OPC UA, 1 the server itself).
 const NAMESPACE_URI: &str = "urn:trueyaw:sim:turbines";
-/// The namespace index `shared/DOMAIN.md` promises.
+/// The namespace index of `docs/domain.md` (OPC UA naming).
 const NAMESPACE_INDEX: u16 = 2;
 /// Status served for a signal the simulated controller has no value for.
 const MISSING_STATUS: StatusCode = StatusCode::BadSensorFailure;

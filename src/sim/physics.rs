@@ -7,7 +7,7 @@
 //! - [`super::wind`]: farm wind regimes, turbulence, direction meander and fronts;
 //! - [`super::turbine`]: state machine, rotor, sensors and the yaw controller of [`super::yaw`];
 //! - [`super::aero`]: the 2 MW power, rotor-speed and pitch schedule with cos^p misalignment loss;
-//! - [`super::vane`]: the vane error `e = static + wake bias + drift` of `shared/DOMAIN.md`;
+//! - [`super::vane`]: the vane error `e = static + wake bias + drift` of `docs/domain.md`;
 //! - [`super::events`]: planned faults, curtailments, stuck vanes, dropouts and drift.
 //!
 //! Every random quantity comes from its own seeded stream (farm wind, each turbine's parameters,

@@ -3,7 +3,7 @@
 //! `trueyaw simulate` writes it; `trueyaw synth` (synthetic history) reuses the format.
 //!
 //! Layout (times RFC 3339 in simulated time, angles in degrees, conventions of
-//! `shared/DOMAIN.md`):
+//! `docs/domain.md`):
 //! - run: `format_version`, `generator`, `seed`, `speedup`, `start`, `step_s`, `planned_until`
 //!   (events are planned, and this file exact, up to then; it is rewritten as the plan grows),
 //!   `turbine_model`, farm-wide `curtailments`;

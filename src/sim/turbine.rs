@@ -58,7 +58,7 @@ pub struct TurbineParams {
 }
 
 impl TurbineParams {
-    /// Draws parameters in the ranges of `shared/DOMAIN.md` and the module docs.
+    /// Draws parameters in the ranges of `docs/domain.md` and the module docs.
     pub fn draw(rng: &mut StdRng) -> Self {
         Self {
             vane: VaneParams {

@@ -1,4 +1,4 @@
-//! The nacelle vane's error model of `shared/DOMAIN.md`:
+//! The nacelle vane's error model of `docs/domain.md` (The vane model):
 //! `vane = (1 + k) * gamma + e(state, t) + noise`, with
 //! `e = static mount offset + wake bias(wind speed, rotor speed, pitch) + drift(t)`.
 //!

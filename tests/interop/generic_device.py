@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A third-party Modbus TCP device (pymodbus) serving the generic register map of
-shared/DOMAIN.md with fixed values, so trueyaw's poller is tested against a Modbus stack it
+docs/domain.md with fixed values, so trueyaw's poller is tested against a Modbus stack it
 did not write.
 
 usage: generic_device.py PORT '{"wind_speed_ms": 7.5, "vane_deg": -3.2, ...}'

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A third-party OPC UA server (asyncua, the FreeOpcUa Python stack) serving the simulator's
-node naming of shared/DOMAIN.md with fixed values, so trueyaw's OPC UA reader is tested
+node naming of docs/domain.md with fixed values, so trueyaw's OPC UA reader is tested
 against a stack it did not write.
 
 usage: opcua_server.py PORT TURBINE '{"wind_speed_ms": 7.5, "vane_deg": null, ...}'

@@ -5,7 +5,7 @@ simulator is checked against a client it did not write.
 usage: read_simulator.py HOST PORT [UNIT_ID]
 
 Reads input registers 0-7 (function 4) and holding registers 100-101 (function 3), decodes
-them per the generic register map of shared/DOMAIN.md, and prints one JSON object:
+them per the generic register map of docs/domain.md, and prints one JSON object:
 {"wind_speed_ms": ..., "vane_deg": ..., "nacelle_deg": ..., "power_kw": ..., "rotor_rpm": ...,
  "pitch_deg": ..., "state": ..., "yaw_offset_deg": ..., "correction_enable": ..., "raw": [...]}
 A value the device reports as missing (its sentinel, or NaN) is null. Exits non-zero with a

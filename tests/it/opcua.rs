@@ -24,7 +24,7 @@ fn poll_settings() -> PollSettings {
     PollSettings { interval_ms: 200, timeout_ms: 1000, connect_timeout_ms: 2000, ..PollSettings::default() }
 }
 
-/// A source with the default node naming of `shared/DOMAIN.md`.
+/// A source with the default node naming of `docs/domain.md`.
 fn source(endpoint: String, turbine: &str) -> OpcUaSource {
     let nodes = Signal::ALL.iter().map(|s| (*s, format!("ns=2;s={turbine}.{}", s.opcua_field()))).collect();
     OpcUaSource { endpoint, nodes }

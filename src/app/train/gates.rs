@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::VaneErrorEstimate;
 
-/// Operating range whose bins count towards [`Gates::min_bins`], m/s (DOMAIN: 4-11 m/s).
+/// Operating range whose bins count towards [`Gates::min_bins`], m/s (`docs/domain.md`: 4-11 m/s).
 const OPERATING_BINS_MS: (f64, f64) = (4.0, 11.0);
 
 /// Thresholds of the quality gates, with the CLI defaults.

@@ -1,4 +1,4 @@
-//! The generic SCADA CSV of `shared/DOMAIN.md`:
+//! The generic SCADA CSV of `docs/domain.md` (Generic CSV):
 //! `turbine,time,wind_speed_ms,vane_deg,nacelle_deg,power_kw,rotor_rpm,pitch_deg`, any column
 //! order, one value per window (its mean), plus an optional `outdoor_temp_c` (deg C; the
 //! estimators correct power for air density with it); other columns are ignored.
@@ -23,7 +23,7 @@ pub fn column_map(headers: &[String]) -> Result<ColumnMap, &'static str> {
     let (turbine, time) = (find("turbine")?, find("time")?);
     let mut fields = Vec::with_capacity(SIGNALS.len());
     for s in SIGNALS {
-        // The signal names are the generic column names (shared/DOMAIN.md).
+        // The signal names are the generic column names (`docs/domain.md`).
         let col = position(headers, s.name()).ok_or(s.name())?;
         let value = value_index(&format!("{}_mean", s.name()));
         fields.push(Field { col, name: s.name().into(), value, check: Check::Signal(s) });

@@ -30,7 +30,7 @@ use crate::store::{self, ImportWindow, PgPool, StoreError};
 /// that a batch (about 300 bytes a row) stays a few MB.
 pub const BATCH_ROWS: usize = 20_000;
 
-/// The file layouts `trueyaw import` reads (see `shared/DOMAIN.md`).
+/// The file layouts `trueyaw import` reads (see `docs/domain.md`, SCADA CSV formats).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// `turbine,time,wind_speed_ms,vane_deg,nacelle_deg,power_kw,rotor_rpm,pitch_deg`.

@@ -1,6 +1,6 @@
-//! Synthetic farms for the consensus tests, built from the DOMAIN model directly: a farm-wide
-//! direction random walk, per-turbine lateral turbulence (AR(1) over windows), a yaw controller
-//! that keeps the window-mean vane reading within a dead band around 0, a vane reading
+//! Synthetic farms for the consensus tests, built from the vane model of `docs/domain.md` directly:
+//! a farm-wide direction random walk, per-turbine lateral turbulence (AR(1) over windows), a yaw
+//! controller that keeps the window-mean vane reading within a dead band around 0, a vane reading
 //! `(1 + k) γ + e + noise` and a yaw sensor reading heading + north offset.
 
 use std::collections::HashMap;

@@ -1,9 +1,9 @@
 //! The serving-side correction model: a registered model (its `method`, artifact directory and
-//! [`VaneErrorEstimate`]) turned, once, into a plain evaluator of `vane_error_deg` at an
-//! operating point and of the corrected directions of `shared/DOMAIN.md`. No Burn tensors, no
-//! database, no allocation per call (for up to 64 hidden units over all members; the default
-//! ensemble has 40): the API and the SCADA server call it on every request
-//! (`benches/correction.rs` measures it), and share one instance per turbine in an `Arc`.
+//! [`VaneErrorEstimate`]) turned, once, into a plain evaluator of `vane_error_deg` at an operating
+//! point and of the corrected directions of `docs/domain.md` (Derived quantities). No Burn tensors,
+//! no database, no allocation per call (for up to 64 hidden units over all members; the default
+//! ensemble has 40): the API and the SCADA server call it on every request (`benches/correction.rs`
+//! measures it), and share one instance per turbine in an `Arc`.
 //!
 //! - `neural`: the ensemble's f_θ weights compiled by [`CompiledEnsemble`]; equal to
 //!   `NeuralFit::vane_error_deg` (current drift state, member mean, t-interval) within float
@@ -51,7 +51,7 @@ pub struct VaneErrorAt {
     pub extrapolated: bool,
 }
 
-/// One raw reading corrected (DOMAIN.md formulas).
+/// One raw reading corrected (formulas of `docs/domain.md`, Derived quantities).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Corrected {
     /// = `vane_error_deg` at the reading's operating point, degrees.
@@ -162,8 +162,8 @@ impl CorrectionModel {
     }
 
     /// e at `p` in the model's current state. A non-finite wind speed gives the operating-range
-    /// value (the estimate's `vane_error_deg` and `ci95`, DOMAIN's value "when no point is
-    /// given"); a non-finite rpm or pitch is treated as missing; both are flagged extrapolated.
+    /// value (the estimate's `vane_error_deg` and `ci95`, see `docs/domain.md`, Derived
+    /// quantities); a non-finite rpm or pitch is treated as missing; both are flagged extrapolated.
     pub fn vane_error_at(&self, p: &OperatingPoint) -> VaneErrorAt {
         let ws = p.wind_speed_ms;
         if !ws.is_finite() {
@@ -180,12 +180,12 @@ impl CorrectionModel {
         VaneErrorAt { vane_error_deg, ci95, extrapolated: dropped || !inside }
     }
 
-    /// One raw reading corrected at its operating point (DOMAIN.md): relative
-    /// `wrap180(wrap180(vane_deg − e) / (1 + k))` (the inner wrap keeps the result continuous
-    /// across the vane's ±180 seam; with |vane − e| ≤ 180 it changes nothing), absolute
-    /// `wrap360(nacelle_deg − north_offset + relative)`. A non-finite `vane_deg` gives relative
-    /// 0 (no yaw action), no absolute direction and `extrapolated`; a non-finite `nacelle_deg`
-    /// gives no absolute direction and `extrapolated`.
+    /// One raw reading corrected at its operating point (`docs/domain.md`, Derived quantities):
+    /// relative `wrap180(wrap180(vane_deg − e) / (1 + k))` (the inner wrap keeps the result
+    /// continuous across the vane's ±180 seam; with |vane − e| ≤ 180 it changes nothing), absolute
+    /// `wrap360(nacelle_deg − north_offset + relative)`. A non-finite `vane_deg` gives relative 0
+    /// (no yaw action), no absolute direction and `extrapolated`; a non-finite `nacelle_deg` gives
+    /// no absolute direction and `extrapolated`.
     pub fn correct(&self, vane_deg: f64, nacelle_deg: Option<f64>, p: &OperatingPoint) -> Corrected {
         let at = self.vane_error_at(p);
         let vane_ok = vane_deg.is_finite();

@@ -1,6 +1,7 @@
 //! The correction model against its references: a saved-and-loaded neural ensemble against
 //! `NeuralFit::vane_error_deg`, the binned curve against hand-computed interpolation, the
-//! DOMAIN correction formulas at the wrap-arounds, and artifact errors that name the file.
+//! correction formulas of `docs/domain.md` (Derived quantities) at the wrap-arounds, and artifact
+//! errors that name the file.
 
 use std::path::Path;
 

@@ -77,12 +77,12 @@
 //!   idea), so low-wind windows weigh as much as high-wind ones.
 
 //! # Assumptions
-//! Those of the DOMAIN vane model: power ∝ cos^p of true misalignment below rated; a controller
-//! dead band spreading the vane over several degrees around e; nacelle wind speed moved by
-//! misalignment as `1 + a sin²γ`, if at all; air density ∝ 1/T at a constant site pressure; drift piecewise constant on the block grid (a step inside a block is split
-//! between two block changes or shows at the nearer boundary). The L1 penalty shrinks steps:
-//! a 3 deg step came out as a 2.0 deg event plus sub-threshold catch-ups; the current state
-//! still carried the full 3.1 deg.
+//! Those of the vane model of `docs/domain.md`: power ∝ cos^p of true misalignment below rated; a
+//! controller dead band spreading the vane over several degrees around e; nacelle wind speed moved
+//! by misalignment as `1 + a sin²γ`, if at all; air density ∝ 1/T at a constant site pressure;
+//! drift piecewise constant on the block grid (a step inside a block is split between two block
+//! changes or shows at the nearer boundary). The L1 penalty shrinks steps: a 3 deg step came out as
+//! a 2.0 deg event plus sub-threshold catch-ups; the current state still carried the full 3.1 deg.
 //!
 //! # Uncertainty, honestly
 //! The interval is the spread of a small bootstrap ensemble, inflated by the Student t factor
@@ -94,15 +94,15 @@
 //! uncertain by about ±35 %.
 //!
 //! # Sources and validation
-//! DOMAIN.md (vane model, observability); NREL OpenOA `StaticYawMisalignment` for the cos^p
-//! power-peak idea and bootstrap intervals; Burn `examples/simple-regression` and `guide` for
-//! the layout. Validated only on synthetic turbines from `model::testdata` (`tests.rs`): static
-//! e, wind-speed-dependent e and a mid-period step; see those tests for the tolerances met.
-//! Not yet validated on field data. Measured in release on one synthetic year (2 members):
-//! static +4 → 3.91 [3.19, 4.62]; e = 1 + 0.6(ws − 4) → bin RMSE 0.21 deg over 4-11 m/s; a
-//! +3 deg step at mid-year → one event in the right week. The 4 m/s and 11 m/s ends of a
-//! sloped e are pulled toward the middle (penalty and smooth MLP). With the default M = 5 on
-//! three seeds each: static +4 → 4.03-4.22, static −3 → −3.04 to −3.11, sloped e → bin RMSE
+//! `docs/domain.md` (The vane model, How vane error is observable); NREL OpenOA
+//! `StaticYawMisalignment` for the cos^p power-peak idea and bootstrap intervals; Burn
+//! `examples/simple-regression` and `guide` for the layout. Validated only on synthetic turbines
+//! from `model::testdata` (`tests.rs`): static e, wind-speed-dependent e and a mid-period step; see
+//! those tests for the tolerances met. Not yet validated on field data. Measured in release on one
+//! synthetic year (2 members): static +4 → 3.91 [3.19, 4.62]; e = 1 + 0.6(ws − 4) → bin RMSE 0.21
+//! deg over 4-11 m/s; a +3 deg step at mid-year → one event in the right week. The 4 m/s and 11 m/s
+//! ends of a sloped e are pulled toward the middle (penalty and smooth MLP). With the default M = 5
+//! on three seeds each: static +4 → 4.03-4.22, static −3 → −3.04 to −3.11, sloped e → bin RMSE
 //! 0.18-0.26 deg (binned on the same data: 0.24-0.70 deg); 8-12 s per turbine-year on 2 cores.
 
 mod compiled;

@@ -15,7 +15,7 @@ use super::data::{Batch, Normalizer, R_GRID_STEP_MS};
 /// step whatever its scale, so a few-degree error needs a coarser unit to be reached in a few
 /// hundred steps.
 pub(super) const DEG_PER_UNIT: f64 = 10.0;
-/// Bounds of the cosine exponent p and the vane gain k (DOMAIN: p in 1.8..3; |k| small).
+/// Bounds of the cosine exponent p and the vane gain k (`docs/domain.md`: p in 1.8..3; |k| small).
 pub(super) const P_RANGE: (f64, f64) = (1.8, 3.0);
 pub(super) const K_RANGE: (f64, f64) = (-0.2, 0.2);
 /// Bounds of the anemometer's yaw sensitivity a (nacelle wind speed `ws · (1 + a sin²γ)`): 0

@@ -64,7 +64,7 @@ pub enum ScadaStatus {
 }
 
 /// What the server answers for one unit at the moment of the request. Angles in degrees,
-/// conventions of `shared/DOMAIN.md`. `None` is sent as the register's missing sentinel.
+/// conventions of `docs/domain.md`. `None` is sent as the register's missing sentinel.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScadaValues {
     /// Corrected relative wind direction, deg, clockwise positive.

@@ -1,6 +1,6 @@
 //! Synthetic SCADA history: the live simulator's own [`FarmPhysics`], stepped at 1 Hz as fast as
 //! the CPU allows, with each turbine's reported outputs aggregated into fixed windows as a SCADA
-//! historian would, written as the generic CSV of `shared/DOMAIN.md`. Scored against the run's
+//! historian would, written as the generic CSV of `docs/domain.md`. Scored against the run's
 //! [`super::truth::Truth`], it is how trueyaw measures its estimators.
 //!
 //! What it models: everything the physics models (wind regimes and fronts, yaw control with its
@@ -38,7 +38,7 @@ use super::weather::Weather;
 use crate::domain::{TurbineName, wrap180, wrap360};
 pub use window::{WindowAccumulator, WindowRecord};
 
-/// Header of the CSV: the generic SCADA columns of `shared/DOMAIN.md`, then extra columns the
+/// Header of the CSV: the generic SCADA columns of `docs/domain.md`, then extra columns the
 /// importer ignores (see [`WindowRecord`]: wind-speed standard deviation and state shares), then
 /// the outdoor temperature, which the importer reads where a file has it.
 pub const CSV_HEADER: &str = "turbine,time,wind_speed_ms,vane_deg,nacelle_deg,power_kw,rotor_rpm,pitch_deg,\
