@@ -23,7 +23,7 @@ use serde::Deserialize;
 
 use super::data::Normalizer;
 use super::inference::widened_ci;
-use super::network::{DEG_PER_UNIT, VaneNet};
+use super::network::{DEG_PER_UNIT, SteepnessStart, VaneNet};
 use super::{NeuralFit, config_from_json};
 
 /// Arithmetic type of the forward pass. f32 matches the stored weights and Burn's own
@@ -111,7 +111,7 @@ impl CompiledEnsemble {
                     return Err(ArtifactError::new(&path, "missing"));
                 }
                 let r_init = vec![0.0; meta.norm.r_grid_nodes];
-                VaneNet::new(config.bias_hidden_size, &meta.norm, r_init, 0, &device)
+                VaneNet::new(config.bias_hidden_size, &meta.norm, r_init, SteepnessStart::default(), 0, &device)
                     .try_load_file(&path)
                     .map_err(|e| ArtifactError::new(&path, format!("{e:?}")))
             })

@@ -8,7 +8,7 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::data::{Batch, BinState, Normalizer, bin_states};
-use super::network::VaneNet;
+use super::network::{SteepnessStart, VaneNet};
 use super::{NeuralConfig, NeuralError, TrainReport, config_from_json};
 use crate::model::estimate::{BinVaneError, DriftEvent, DriftEvidence, VaneErrorEstimate};
 use crate::model::prep::OperatingWindow;
@@ -348,9 +348,16 @@ impl NeuralFit {
         let device = Device::flex();
         let members = (0..meta.members.len())
             .map(|m| {
-                VaneNet::new(config.bias_hidden_size, &meta.norm, vec![0.0; meta.norm.r_grid_nodes], 0, &device)
-                    .try_load_file(dir.join(format!("member_{m}.bpk")))
-                    .map_err(|e| NeuralError::Weights(format!("{e:?}")))
+                VaneNet::new(
+                    config.bias_hidden_size,
+                    &meta.norm,
+                    vec![0.0; meta.norm.r_grid_nodes],
+                    SteepnessStart::default(),
+                    0,
+                    &device,
+                )
+                .try_load_file(dir.join(format!("member_{m}.bpk")))
+                .map_err(|e| NeuralError::Weights(format!("{e:?}")))
             })
             .collect::<Result<_, _>>()?;
         Ok(Self { config, meta, members })

@@ -86,8 +86,13 @@
 //!
 //! # Uncertainty, honestly
 //! The interval is the spread of a small bootstrap ensemble, inflated by the Student t factor
-//! for M members and then by [`NeuralConfig::interval_inflation`]. The spread covers sampling
-//! noise of the windows and optimiser randomness, not model misspecification (a wrong
+//! for M members and then by [`NeuralConfig::interval_inflation`]. The members' steepness (p
+//! and the anemometer gain a) starts across its prior range
+//! ([`NeuralConfig::spread_steepness_starts`]): from one side of the power peak the data pin
+//! `p_eff · e` and hardly `p_eff` itself, the optimiser leaves the steepness near its start,
+//! and members started alike agree on an e that is only as right as their start. The spread
+//! then covers sampling noise, optimiser randomness and that weakly identified steepness, not
+//! model misspecification (a wrong
 //! power-loss law, biased wind speed, the L1 shrinkage of a recent step); the inflation factor
 //! is calibrated for that on synthetic farms whose seeds the accuracy benchmark does not score,
 //! so it is only as good as the simulator is like the field. With M = 5 the sd itself is
@@ -212,6 +217,17 @@ pub struct NeuralConfig {
     /// met, or the steeper loss moves e away from zero.
     #[config(default = true)]
     pub anemometer_yaw: bool,
+    /// Start the members' steepness (p and the anemometer gain a) across their prior ranges
+    /// instead of all at mid-range (`network::SteepnessStart`): from one side of the power peak
+    /// the data hardly separate steepness from e, the optimiser leaves it near its start, and
+    /// an ensemble started at one steepness agrees on an e that is off by as much as the start
+    /// is off, with an interval too narrow to show it.
+    #[config(default = true)]
+    pub spread_steepness_starts: bool,
+    /// With `spread_steepness_starts` and `anemometer_yaw`: the members' anemometer gains a
+    /// start evenly over 0 (a reading yaw does not move) to this.
+    #[config(default = 0.2)]
+    pub anemometer_start_max: f64,
     /// Take air density out of the performance target where the windows carry an outdoor
     /// temperature (`model::air_density`): density does not depend on pointing, so it may
     /// explain power, and without it a warm season reads as misalignment.
@@ -231,7 +247,7 @@ pub struct NeuralConfig {
 /// Fields `config.json` gained after models were first saved, with the value that reproduces
 /// how a model saved without them was trained and reported (no change points, intervals as
 /// the ensemble gave them, change points read one at a time as drift events).
-fn added_config_fields() -> [(&'static str, serde_json::Value); 9] {
+fn added_config_fields() -> [(&'static str, serde_json::Value); 11] {
     [
         ("break_penalty_factor", 1.0.into()),
         ("interval_inflation", 1.0.into()),
@@ -242,6 +258,8 @@ fn added_config_fields() -> [(&'static str, serde_json::Value); 9] {
         ("rotor_state", true.into()),
         ("air_density", false.into()),
         ("anemometer_yaw", false.into()),
+        ("spread_steepness_starts", false.into()),
+        ("anemometer_start_max", 0.2.into()),
     ]
 }
 
@@ -331,6 +349,13 @@ pub fn estimate_neural_with_breaks(
     if !(cfg.event_merge_days.is_finite() && cfg.event_merge_days >= 0.0) {
         return Err(NeuralError::InvalidConfig(format!("event_merge_days must be >= 0, got {}", cfg.event_merge_days)));
     }
+    if !(0.0..=network::A_RANGE.1).contains(&cfg.anemometer_start_max) {
+        return Err(NeuralError::InvalidConfig(format!(
+            "anemometer_start_max must be in [0, {}], got {}",
+            network::A_RANGE.1,
+            cfg.anemometer_start_max
+        )));
+    }
     let referred: Vec<OperatingWindow>;
     let windows = if cfg.reference_power {
         referred = windows.iter().filter(|w| w.reference_power_kw.is_some_and(|r| r > 0.0)).cloned().collect();
@@ -350,7 +375,12 @@ pub fn estimate_neural_with_breaks(
     }
     let train = |m: usize| {
         let seed = cfg.seed.wrapping_add(m as u64);
-        training::train_member(windows, &data::bootstrap(windows, seed), &norm, cfg, seed)
+        let start = if cfg.spread_steepness_starts {
+            network::SteepnessStart::spread(m, cfg.ensemble_size, cfg.anemometer_start_max)
+        } else {
+            network::SteepnessStart::default()
+        };
+        training::train_member(windows, &data::bootstrap(windows, seed), &norm, cfg, start, seed)
     };
     // members are independent: one thread each, up to the cores available (results keep member
     // order, so the fit does not depend on the thread count)

@@ -21,8 +21,51 @@ pub(super) const K_RANGE: (f64, f64) = (-0.2, 0.2);
 /// Bounds of the anemometer's yaw sensitivity a (nacelle wind speed `ws · (1 + a sin²γ)`): 0
 /// (unmoved) to 1 (+3 % at 10 deg of yaw), a wide bound around the field profile's 0.25.
 pub(super) const A_RANGE: (f64, f64) = (0.0, 1.0);
-/// a at the start of training (by sigmoid: raw −2.2 gives 0.1 of the range).
-const A_RAW_INIT: f32 = -2.2;
+/// Where a member's steepness starts: the cosine exponent p and the anemometer's yaw gain a.
+///
+/// Why it matters: the controller keeps the vane near its zero, so a mispointed turbine's
+/// windows sit on one side of its power peak, where the data pin the slope `p_eff · e` well and
+/// the curvature that separates p_eff from e hardly at all. Adam then leaves the steepness near
+/// where it started, and members that all start at one steepness agree on an e that is off by
+/// `e · (p_true / p_start − 1)`, with a narrow interval. Members started across the prior of p
+/// and a carry that ridge into the ensemble's spread: where windows straddle the peak the data
+/// pull them together, where they do not the interval shows how little the data say.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SteepnessStart {
+    pub cos_exponent: f64,
+    pub anemometer_yaw_gain: f64,
+}
+
+impl Default for SteepnessStart {
+    /// Mid-range p (2.4) and a = 0.1 for every member.
+    fn default() -> Self {
+        Self { cos_exponent: 0.5 * (P_RANGE.0 + P_RANGE.1), anemometer_yaw_gain: 0.1 }
+    }
+}
+
+impl SteepnessStart {
+    /// Member `m` of `members`: p at the `(m + ½)/M` quantile of [`P_RANGE`], a at another
+    /// quantile of `[0, a_max]` (a Latin square, so the members also spread over the sum of
+    /// the two, which is what the slope sees). A single member starts at the default.
+    pub fn spread(m: usize, members: usize, a_max: f64) -> Self {
+        if members <= 1 {
+            return Self::default();
+        }
+        let quantile = |i: usize| (i % members) as f64 / members as f64 + 0.5 / members as f64;
+        // a's order: every second member, so p and a are neither in step nor opposed
+        let a_index = (2 * m + members / 2) % members;
+        Self {
+            cos_exponent: P_RANGE.0 + (P_RANGE.1 - P_RANGE.0) * quantile(m),
+            anemometer_yaw_gain: a_max * quantile(a_index),
+        }
+    }
+}
+
+/// The raw (pre-sigmoid) value that [`squash`] maps to `value` in `range`, kept off the ends.
+fn unsquash(value: f64, (lo, hi): (f64, f64)) -> f32 {
+    let q = ((value - lo) / (hi - lo)).clamp(1e-3, 1.0 - 1e-3);
+    (q / (1.0 - q)).ln() as f32
+}
 
 /// Two tanh hidden layers and a linear output.
 #[derive(Module, Debug)]
@@ -126,10 +169,17 @@ pub struct Prediction {
 
 impl VaneNet {
     /// A fresh member, deterministic for `seed`: R starts at `r_init` (the observed mean
-    /// performance per node, so no steps are spent finding the curve), e at 0, p at 2.4
-    /// (mid-range), k at 0, block levels at 0. The normalisation gives the number of drift blocks,
+    /// performance per node, so no steps are spent finding the curve), e at 0, p and a at
+    /// `start`, k at 0, block levels at 0. The normalisation gives the number of drift blocks,
     /// the drift's gauge ([`VaneNet::drift_deg`]) and whether blocks have levels.
-    pub fn new(bias_hidden: usize, norm: &Normalizer, r_init: Vec<f32>, seed: u64, device: &Device) -> Self {
+    pub fn new(
+        bias_hidden: usize,
+        norm: &Normalizer,
+        r_init: Vec<f32>,
+        start: SteepnessStart,
+        seed: u64,
+        device: &Device,
+    ) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
         let (n_blocks, centred_drift) = (norm.n_blocks, norm.centred_drift);
         let n_drift = if centred_drift { n_blocks.max(2) } else { n_blocks.saturating_sub(1).max(1) };
@@ -143,9 +193,9 @@ impl VaneNet {
             drift: Param::from_tensor(Tensor::zeros([n_drift], device)),
             centred_drift,
             level: norm.block_levels.then(|| Param::from_tensor(Tensor::zeros([n_blocks.max(2)], device))),
-            p_raw: scalar_param(0.0, device),
+            p_raw: scalar_param(unsquash(start.cos_exponent, P_RANGE), device),
             k_raw: scalar_param(0.0, device),
-            anemometer: norm.anemometer_yaw.then(|| scalar_param(A_RAW_INIT, device)),
+            anemometer: norm.anemometer_yaw.then(|| scalar_param(unsquash(start.anemometer_yaw_gain, A_RANGE), device)),
         }
     }
 
@@ -266,4 +316,33 @@ impl VaneNet {
 /// `lo + (hi − lo) · sigmoid(x)`.
 fn squash(x: Tensor<1>, (lo, hi): (f64, f64)) -> Tensor<1> {
     sigmoid(x).mul_scalar(hi - lo).add_scalar(lo)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_start_across_the_prior_of_the_steepness_once_each() {
+        let a_max = 0.5;
+        let starts: Vec<SteepnessStart> = (0..5).map(|m| SteepnessStart::spread(m, 5, a_max)).collect();
+        let mut p: Vec<f64> = starts.iter().map(|s| s.cos_exponent).collect();
+        let mut a: Vec<f64> = starts.iter().map(|s| s.anemometer_yaw_gain).collect();
+        p.sort_by(f64::total_cmp);
+        a.sort_by(f64::total_cmp);
+        // one member per fifth of each range, at its middle
+        for (i, (p, a)) in p.iter().zip(&a).enumerate() {
+            let q = (i as f64 + 0.5) / 5.0;
+            assert!((p - (P_RANGE.0 + q * (P_RANGE.1 - P_RANGE.0))).abs() < 1e-12, "p {p} for quantile {q}");
+            assert!((a - q * a_max).abs() < 1e-12, "a {a} for quantile {q}");
+        }
+        // the two are not in step: the steepest p does not also get the largest a
+        let steepest = starts.iter().max_by(|x, y| x.cos_exponent.total_cmp(&y.cos_exponent)).unwrap();
+        assert!(steepest.anemometer_yaw_gain < a[4]);
+        // a raw start maps back to the value asked for
+        let raw = unsquash(2.0, P_RANGE);
+        let back = 1.0 / (1.0 + (-f64::from(raw)).exp()) * (P_RANGE.1 - P_RANGE.0) + P_RANGE.0;
+        assert!((back - 2.0).abs() < 1e-6);
+        assert_eq!(SteepnessStart::spread(0, 1, a_max), SteepnessStart::default());
+    }
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::NeuralConfig;
 use super::data::{Batch, Normalizer};
-use super::network::VaneNet;
+use super::network::{SteepnessStart, VaneNet};
 use crate::model::prep::OperatingWindow;
 
 /// Steps whose batch losses are averaged before each plateau check.
@@ -30,19 +30,20 @@ pub struct TrainReport {
     pub loss: f64,
 }
 
-/// Trains one member on windows `w[idx]` (a bootstrap resample) and returns it on the plain
-/// (inference) flex device.
+/// Trains one member on windows `w[idx]` (a bootstrap resample), its steepness starting at
+/// `start`, and returns it on the plain (inference) flex device.
 pub fn train_member(
     w: &[OperatingWindow],
     idx: &[usize],
     norm: &Normalizer,
     cfg: &NeuralConfig,
+    start: SteepnessStart,
     seed: u64,
 ) -> (VaneNet, TrainReport) {
     let device = Device::flex().autodiff();
     let mut rng = StdRng::seed_from_u64(seed ^ 0x7EA1_B47C);
     let full = (idx.len() <= cfg.batch_size).then(|| Batch::new(w, idx, norm, &device));
-    let mut model = VaneNet::new(cfg.bias_hidden_size, norm, norm.r_init(w, idx), seed, &device);
+    let mut model = VaneNet::new(cfg.bias_hidden_size, norm, norm.r_init(w, idx), start, seed, &device);
     let weights = norm.step_penalty_weights(cfg.break_penalty_factor);
     let step_weights = Tensor::<1>::from_data(TensorData::new(weights.clone(), [weights.len()]), &device);
     let mut optim = AdamConfig::new().init();

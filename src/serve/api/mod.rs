@@ -33,7 +33,7 @@ use super::state::AppState;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "trueyaw", description = "Vane-error corrections and yaw offsets for wind turbines. \
-        Angles in degrees with the conventions of trueyaw's DOMAIN notes: `vane_error_deg` = e, \
+        Angles in degrees with the conventions of trueyaw's docs/domain.md: `vane_error_deg` = e, \
         `yaw_offset_deg` = e at the operating point, a controller uses `vane_deg - yaw_offset_deg`."),
     paths(
         system::health, system::ready, system::metrics,

@@ -27,7 +27,7 @@ pub(super) fn page(d: &TurbineData) -> String {
          <a href=\"#drift\">Drift</a><a href=\"#direction\">Raw and corrected</a><a href=\"#quality\">Data quality</a>\
          <a href=\"#models\">Model versions</a></nav>\
          {power}{vane}{drift}{direction}{quality}{models}\
-         <p class=note>Updated {now} UTC; refreshes every 60 s. Angles in degrees (conventions of trueyaw's DOMAIN notes).</p>",
+         <p class=note>Updated {now} UTC; refreshes every 60 s. Angles in degrees (conventions in trueyaw's docs/domain.md).</p>",
         summary = summary(d),
         power = power_section(d),
         vane = vane_error_section(d),
