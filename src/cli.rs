@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::app::database::PrivateDatabase;
+
 #[derive(Debug, Parser)]
 #[command(name = "trueyaw", version, about = "Learns each wind turbine's vane error and serves yaw corrections")]
 pub struct Cli {
@@ -17,7 +19,8 @@ pub struct Cli {
     #[arg(long, global = true, env = "TRUEYAW_LOG")]
     pub log: Option<String>,
 
-    /// PostgreSQL URL; overrides the config file. Defaults to postgres://postgres@127.0.0.1:5432/trueyaw.
+    /// PostgreSQL URL; overrides the config file. Defaults to postgres://postgres@127.0.0.1:5432/trueyaw
+    /// (`demo`, and `serve --private-database`, start a private PostgreSQL when that does not answer).
     #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
@@ -118,6 +121,14 @@ pub struct ServeArgs {
     /// Root of the model artifact directories (overrides `serve.models_dir`).
     #[arg(long)]
     pub models_dir: Option<PathBuf>,
+    /// When no database URL is given (DATABASE_URL, --database-url, TRUEYAW_DATABASE__URL,
+    /// `[database] url`) and nothing answers on 127.0.0.1:5432, start a private PostgreSQL
+    /// from the installed binaries (data in ~/.cache/trueyaw/postgres-<major>, root:
+    /// /var/cache/...; port 54329), stopped on exit. `=always` starts it even when the default
+    /// answers.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = PrivateDatabase::Never, num_args = 0..=1,
+          default_missing_value = "auto", require_equals = true, hide_default_value = true)]
+    pub private_database: PrivateDatabase,
 }
 
 #[derive(Debug, Subcommand)]
@@ -216,6 +227,14 @@ pub struct DemoArgs {
     /// Random seed of the simulated farm.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Without a database URL (DATABASE_URL, --database-url, TRUEYAW_DATABASE__URL): `auto`
+    /// starts a private PostgreSQL from the installed binaries when nothing answers on
+    /// 127.0.0.1:5432, `always` even when something does, `never` waits for the default. Its
+    /// data stays in ~/.cache/trueyaw/postgres-<major> (root: /var/cache/...) for the next run;
+    /// it listens on 127.0.0.1:54329 and is stopped on exit.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = PrivateDatabase::Auto, num_args = 0..=1,
+          default_missing_value = "auto", require_equals = true)]
+    pub private_database: PrivateDatabase,
 }
 
 /// Speed-ups from 0.01 (slow motion) to 10,000 (a week in a minute).

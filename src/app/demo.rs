@@ -11,6 +11,7 @@ use anyhow::Context;
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
+use super::database::{Database, PrivateDatabase};
 use super::poll::{PollService, connect_and_migrate};
 use crate::config::{
     DatabaseSettings, FarmConfig, FarmSection, ModbusSource, OpcUaSource, PollSettings, SourceConfig, StorageSettings,
@@ -30,19 +31,33 @@ pub struct DemoOptions {
     pub duration: Duration,
     pub speedup: f64,
     pub seed: u64,
-    pub database_url: String,
+    /// The database URL given on the command line or in the environment, if any.
+    pub database_url: Option<String>,
+    /// When to start a private PostgreSQL instead (without a given URL).
+    pub private_database: PrivateDatabase,
 }
 
-/// Runs the demo end to end and prints a status table every few seconds.
+/// Runs the demo end to end and prints a status table every few seconds. A private
+/// PostgreSQL it started is stopped when it returns, also after Ctrl-C or an error.
 pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     anyhow::ensure!(opts.turbines >= 1, "--turbines must be at least 1");
     let stop = CancellationToken::new();
     super::stop_on_signal(stop.clone());
-    let redacted = crate::config::redact_url(&opts.database_url);
-    if store::create_database_if_missing(&opts.database_url).await.with_context(|| format!("creating {redacted}"))? {
+    let db = Database::open(opts.database_url.clone(), opts.private_database).await?;
+    let r = run_on(&opts, &db.url, &stop).await;
+    if let Some(dir) = db.private_data_dir() {
+        println!("stopping the private PostgreSQL; its data stays in {} for the next run", dir.display());
+    }
+    db.close().await;
+    r
+}
+
+async fn run_on(opts: &DemoOptions, database_url: &str, stop: &CancellationToken) -> anyhow::Result<()> {
+    let redacted = crate::config::redact_url(database_url);
+    if store::create_database_if_missing(database_url).await.with_context(|| format!("creating {redacted}"))? {
         println!("created database {redacted}");
     }
-    let pool = connect_and_migrate(&opts.database_url, 4, &stop).await?;
+    let pool = connect_and_migrate(database_url, 4, stop).await?;
     println!("database {redacted} is migrated");
 
     let sim = crate::sim::farm::start(SimOptions {
@@ -58,7 +73,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     })
     .await
     .context("starting the simulated farm")?;
-    let mut config = demo_config(&sim, &opts);
+    let mut config = demo_config(&sim, database_url);
     let scratch = std::env::temp_dir().join(format!("trueyaw-demo-{}", std::process::id()));
     if opts.history_days > 0 {
         super::demo_serve::import_history(&pool, &config, opts.seed, opts.history_days, &scratch).await?;
@@ -80,7 +95,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     let service = PollService::start(&config, pool.clone()).await?;
     let served = if opts.history_days > 0 {
         let models = scratch.join("models");
-        Some(super::demo_serve::start(&pool, &mut config, &opts.database_url, &models, &stop).await?)
+        Some(super::demo_serve::start(&pool, &mut config, database_url, &models, stop).await?)
     } else {
         None
     };
@@ -111,7 +126,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn demo_config(sim: &SimHandle, opts: &DemoOptions) -> FarmConfig {
+fn demo_config(sim: &SimHandle, database_url: &str) -> FarmConfig {
     let names = sim.names();
     let opcua = sim.opcua_endpoint();
     let turbines = names
@@ -143,7 +158,7 @@ fn demo_config(sim: &SimHandle, opts: &DemoOptions) -> FarmConfig {
     FarmConfig {
         path: PathBuf::from("<demo>"),
         farm: FarmSection { name: "demo".into() },
-        database: DatabaseSettings { url: Some(opts.database_url.clone()), max_connections: 4 },
+        database: DatabaseSettings { url: Some(database_url.to_string()), max_connections: 4 },
         poll: PollSettings::default(),
         storage: StorageSettings { spool_dir: std::env::temp_dir().join("trueyaw-demo-spool"), ..Default::default() },
         // One-minute windows refreshed every 10 s, so windows appear within a short demo.

@@ -33,7 +33,8 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 duration: Duration::from_secs(args.duration),
                 speedup: args.speedup,
                 seed: args.seed,
-                database_url: url(),
+                database_url: cli.database_url.clone().or_else(|| crate::config::given_database_url(None)),
+                private_database: args.private_database,
             };
             crate::app::demo::run(opts).await
         }
@@ -57,11 +58,12 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve(args) => {
             let farm = crate::config::load(&args.config)?;
-            let database_url = cli.database_url.clone().unwrap_or_else(|| farm.database_url());
+            let database_url = cli.database_url.clone().or_else(|| farm.given_database_url());
             let models_dir = args.models_dir.unwrap_or_else(|| farm.serve.models_dir.clone());
             let train =
                 crate::app::train::TrainOptions { models_dir, ..crate::cli::default_train_options(&farm.farm.name) };
-            let opts = crate::app::serve::ServeOptions { database_url, train };
+            let private_database = args.private_database;
+            let opts = crate::app::serve::ServeOptions { database_url, private_database, train };
             crate::app::serve::run(farm, opts, Default::default()).await
         }
         Command::Token(TokenCommand::Create { name, role }) => {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
+use super::database::{Database, PrivateDatabase};
 use super::poll::{PollService, connect_and_migrate};
 use super::scheduler::{self, SchedulerOptions};
 use crate::config::FarmConfig;
@@ -15,18 +16,34 @@ use crate::serve::state::IngestView;
 /// Options of `trueyaw serve` beyond the config file.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    pub database_url: String,
+    /// The database URL given (command line, environment or `[database] url`), if any.
+    pub database_url: Option<String>,
+    /// When to start a private PostgreSQL instead (without a given URL).
+    pub private_database: PrivateDatabase,
     /// Training settings for scheduled and requested jobs.
     pub train: super::train::TrainOptions,
 }
 
-/// Runs everything until a signal (or `stop`, for callers that embed it).
+/// Runs everything until a signal (or `stop`, for callers that embed it). A private
+/// PostgreSQL it started is stopped when it returns.
 pub async fn run(config: FarmConfig, opts: ServeOptions, stop: CancellationToken) -> anyhow::Result<()> {
     super::stop_on_signal(stop.clone());
-    let pool = connect_and_migrate(&opts.database_url, config.database.max_connections, &stop).await?;
-    let poll = if config.serve.run_poller { Some(PollService::start(&config, pool.clone()).await?) } else { None };
+    let db = Database::open(opts.database_url.clone(), opts.private_database).await?;
+    let r = run_on(&config, &opts, &db.url, &stop).await;
+    db.close().await;
+    r
+}
+
+async fn run_on(
+    config: &FarmConfig,
+    opts: &ServeOptions,
+    database_url: &str,
+    stop: &CancellationToken,
+) -> anyhow::Result<()> {
+    let pool = connect_and_migrate(database_url, config.database.max_connections, stop).await?;
+    let poll = if config.serve.run_poller { Some(PollService::start(config, pool.clone()).await?) } else { None };
     let ingest = poll.as_ref().map(|p| IngestView { health: p.health(), writer: p.writer_metrics_handle() });
-    let server = Server::build(&config, pool.clone(), ingest).await?;
+    let server = Server::build(config, pool.clone(), ingest).await?;
     println!("trueyaw serving farm {}", config.farm.name);
     println!("  API         http://{}/api/v1  (docs: /api/v1/docs, spec: /api/v1/openapi.json)", server.api_addr());
     if let Some(a) = server.scada_addr() {
@@ -48,7 +65,7 @@ pub async fn run(config: FarmConfig, opts: ServeOptions, stop: CancellationToken
                 length_s: config.windows.length_min as i32 * 60,
                 ..opts.train.clone()
             },
-            database_url: opts.database_url.clone(),
+            database_url: database_url.to_string(),
         };
         tasks.spawn(scheduler::run(pool.clone(), sched, stop.clone()));
     }

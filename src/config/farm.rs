@@ -304,6 +304,11 @@ impl FarmConfig {
     pub fn database_url(&self) -> String {
         super::database_url(self.database.url.as_deref())
     }
+
+    /// The database URL named for this farm, if any (see [`super::given_database_url`]).
+    pub fn given_database_url(&self) -> Option<String> {
+        super::given_database_url(self.database.url.as_deref())
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 //! policy (batching, retrying, spooling) lives here.
 //!
 //! - [`pool`]: connecting, creating the database, applying the embedded migrations.
+//! - [`private_server`]: a private PostgreSQL from the system's own binaries, for when no
+//!   database was named and none answers (initdb, start, reuse, stop).
 //! - [`farms`]: farms and turbines, the ids everything else refers to.
 //! - [`readings`]: raw polled readings, written by binary COPY into monthly partitions.
 //! - [`windows`]: windows aggregated from readings (or imported from SCADA exports).
@@ -27,6 +29,7 @@ pub mod jobs;
 pub mod models;
 mod partitions;
 pub mod pool;
+pub mod private_server;
 pub mod readings;
 pub mod tokens;
 pub mod windows;
@@ -41,7 +44,7 @@ pub use models::{
     ModelRow, NewModel, TurbineRef, active_models, insert_model, list_models, list_turbine_refs, lock_next_version,
 };
 pub use partitions::ensure_readings_partitions;
-pub use pool::{ACQUIRE_TIMEOUT, connect, connect_lazy, create_database_if_missing, migrate, open};
+pub use pool::{ACQUIRE_TIMEOUT, connect, connect_lazy, create_database_if_missing, migrate, open, server_answers};
 pub use readings::{count_readings, readings_between, write_readings};
 pub use windows::{WindowRow, refresh_windows, window_start, windows_between};
 

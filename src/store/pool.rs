@@ -34,6 +34,24 @@ pub fn connect_lazy(url: &str, max_connections: u32) -> Result<PgPool, StoreErro
     Ok(pool_options(max_connections).connect_lazy_with(options(url)?))
 }
 
+/// Whether anything accepts a connection at the server address of `url` within `timeout`: a
+/// TCP connect to its host and port (or to the socket file when the host is a directory). It
+/// does not log in, so a server that answers but refuses the credentials still counts as
+/// there: starting another PostgreSQL would hide that mistake, not fix it.
+pub async fn server_answers(url: &str, timeout: Duration) -> bool {
+    let Ok(opts) = options(url) else { return false };
+    let (host, port) = (opts.get_host().to_string(), opts.get_port());
+    let attempt = async {
+        if host.starts_with('/') {
+            let socket = std::path::Path::new(&host).join(format!(".s.PGSQL.{port}"));
+            tokio::net::UnixStream::connect(socket).await.is_ok()
+        } else {
+            tokio::net::TcpStream::connect((host.as_str(), port)).await.is_ok()
+        }
+    };
+    tokio::time::timeout(timeout, attempt).await.unwrap_or(false)
+}
+
 /// Creates the database named in `url` unless it exists, connecting to the `postgres`
 /// maintenance database of the same server to do so. Returns whether it was created.
 /// Two processes racing to create it both succeed; one of them reports `false`.
@@ -83,4 +101,20 @@ pub async fn open(url: &str, max_connections: u32) -> Result<PgPool, StoreError>
 pub async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
     sqlx::migrate!().run(pool).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_listening_address_answers_and_a_closed_one_does_not() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let url = format!("postgres://postgres@127.0.0.1:{port}/trueyaw");
+        assert!(server_answers(&url, Duration::from_secs(1)).await);
+        drop(listener);
+        assert!(!server_answers(&url, Duration::from_secs(1)).await);
+        assert!(!server_answers("not a url", Duration::from_secs(1)).await);
+    }
 }

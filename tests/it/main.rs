@@ -9,6 +9,7 @@ mod import;
 mod modbus_source;
 mod opcua;
 mod poller;
+mod private_server;
 mod report;
 mod scada;
 mod serve;
