@@ -216,6 +216,9 @@ pub struct DemoArgs {
     /// Random seed of the simulated farm.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Print the status table every this many seconds (0: never).
+    #[arg(long, default_value_t = 30)]
+    pub status_every_s: u64,
 }
 
 /// Speed-ups from 0.01 (slow motion) to 10,000 (a week in a minute).

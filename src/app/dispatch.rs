@@ -34,6 +34,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 speedup: args.speedup,
                 seed: args.seed,
                 database_url: url(),
+                status_every: (args.status_every_s > 0).then(|| Duration::from_secs(args.status_every_s)),
             };
             crate::app::demo::run(opts).await
         }

@@ -2,7 +2,10 @@
 //! layers, and returns `anyhow::Result` so `main` can report the cause chain.
 
 pub mod demo;
+pub mod demo_loop;
+mod demo_print;
 mod demo_serve;
+pub mod demo_watch;
 pub mod dispatch;
 pub mod estimates;
 pub mod evaluate;
