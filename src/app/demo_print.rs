@@ -54,12 +54,14 @@ fn trained(t: &Trained) {
 
 fn step(s: &Step) {
     let deg = |v: Option<f64>| v.map_or_else(|| "?".to_string(), |v| format!("{v:+.2}"));
-    let what = match s.mode.as_str() {
-        "write" => "written",
-        "dry_run" => "dry-run (further dry-runs of this turbine are counted, not shown)",
-        other => other,
-    };
-    println!("writeback {} {} -> {} deg {what}: {}", s.turbine, deg(s.from_deg), deg(s.to_deg), s.reason);
+    // The audit reason starts with its code; a step's repeats the from -> to it says.
+    let (code, rest) = s.reason.split_once(": ").unwrap_or(("", s.reason.as_str()));
+    match s.mode.as_str() {
+        "write" => println!("writeback {} written {rest}", s.turbine),
+        "dry_run" => println!("writeback {} dry-run {rest} (later dry-runs counted, not shown)", s.turbine),
+        "hold" => println!("writeback {} hold at {} deg ({code}): {rest}", s.turbine, deg(s.from_deg)),
+        other => println!("writeback {} {other} {} -> {} deg: {}", s.turbine, deg(s.from_deg), deg(s.to_deg), s.reason),
+    }
 }
 
 /// Prints the status table.

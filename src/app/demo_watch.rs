@@ -41,8 +41,6 @@ pub struct Step {
     pub from_deg: Option<f64>,
     pub to_deg: Option<f64>,
     pub reason: String,
-    /// A dry-run like this turbine's previous one is not handed on (it repeats every interval).
-    pub first_dry_run: bool,
 }
 
 /// One line of the status table.
@@ -137,16 +135,11 @@ impl Watch {
                     Some(WriteMode::DryRun) => t.dry_runs += 1,
                     _ => {}
                 }
+                // A dry-run repeats the same step every interval: only the first is handed on.
                 if r.write_mode() != Some(WriteMode::DryRun) || first_dry_run {
                     let (from_deg, to_deg) = (r.before_deg, r.after_deg);
-                    let step = Step {
-                        turbine: self.names[i].clone(),
-                        mode: r.mode,
-                        from_deg,
-                        to_deg,
-                        reason: r.reason,
-                        first_dry_run,
-                    };
+                    let step =
+                        Step { turbine: self.names[i].clone(), mode: r.mode, from_deg, to_deg, reason: r.reason };
                     on(DemoEvent::Step(step));
                 }
             }
