@@ -14,6 +14,7 @@ pub mod history;
 pub mod modbus_server;
 pub mod opcua_server;
 pub mod physics;
+pub mod pointing;
 mod runner;
 pub mod truth;
 pub mod turbine;

@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod demo;
 mod e2e;
 mod import;
 mod modbus_source;
