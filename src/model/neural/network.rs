@@ -37,9 +37,10 @@ pub struct SteepnessStart {
 }
 
 impl Default for SteepnessStart {
-    /// Mid-range p (2.4) and a = 0.1 for every member.
+    /// Mid-range p (2.4) and a ≈ 0.1 (raw −2.2, as models were trained before starts could
+    /// spread) for every member.
     fn default() -> Self {
-        Self { cos_exponent: 0.5 * (P_RANGE.0 + P_RANGE.1), anemometer_yaw_gain: 0.1 }
+        Self { cos_exponent: 0.5 * (P_RANGE.0 + P_RANGE.1), anemometer_yaw_gain: 1.0 / (1.0 + 2.2_f64.exp()) }
     }
 }
 
