@@ -209,10 +209,6 @@ pub struct PollArgs {
     pub summary: Option<PathBuf>,
 }
 
-/// Days of history `trueyaw demo` trains on: enough for its models to pass `trueyaw train`'s
-/// default gates (measured per seed in docs/serving.md, "The demo").
-pub const DEMO_HISTORY_DAYS: u32 = 180;
-
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Number of simulated turbines.
@@ -226,7 +222,7 @@ pub struct DemoArgs {
     pub speedup: f64,
     /// Days of synthetic history (same seed and physics as the live turbines) to import and
     /// train on before serving corrections; 0 skips training and serving.
-    #[arg(long, default_value_t = DEMO_HISTORY_DAYS, value_parser = clap::value_parser!(u32).range(0..=730))]
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(0..=365))]
     pub history_days: u32,
     /// Random seed of the simulated farm.
     #[arg(long, default_value_t = 1)]
@@ -239,9 +235,6 @@ pub struct DemoArgs {
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = PrivateDatabase::Auto, num_args = 0..=1,
           default_missing_value = "auto", require_equals = true)]
     pub private_database: PrivateDatabase,
-    /// Print the status table every this many seconds (0: never).
-    #[arg(long, default_value_t = 30)]
-    pub status_every_s: u64,
 }
 
 /// Speed-ups from 0.01 (slow motion) to 10,000 (a week in a minute).

@@ -1,8 +1,7 @@
 //! The serving half of `trueyaw demo`: history for the simulated turbines (the simulator's
-//! physics with the same seed, as `trueyaw synth` writes it, whose end state the live turbines
-//! carry on from) imported into the database, training queued for every turbine at the default
-//! gates, and `serve` (API, SCADA server, scheduler, write-back on T01) running beside the
-//! poller, so a newcomer sees models arrive and corrections served.
+//! physics with the same seed, as `trueyaw synth` writes it) imported into the database,
+//! training queued for every turbine, and `serve` (API, SCADA server, scheduler, write-back on
+//! T01) running beside the poller, so a newcomer sees models arrive and corrections served.
 
 use std::path::Path;
 use std::time::Duration;
@@ -17,64 +16,45 @@ use crate::config::FarmConfig;
 use crate::ingest::import::{Format, ImportOptions, import_files};
 use crate::serve::Server;
 use crate::serve::auth::{Role, create_token};
-use crate::sim::history::{HistorySpec, generate};
-use crate::sim::physics::{FarmPhysics, SimProfile};
+use crate::sim::history::HistorySpec;
+use crate::sim::physics::SimProfile;
 use crate::store;
 
-/// The demo's history: `days` of 10-minute windows of the simulator's physics (seed `seed`),
-/// written as CSV under `dir`, ending at the last 10-minute boundary before now.
-pub struct History {
-    pub csv: std::path::PathBuf,
-    pub days: u32,
-    /// Time of the physics' second 0 (the first window's start).
-    pub start: chrono::DateTime<Utc>,
-    /// The physics where the history ended: the live turbines carry on from it, so what the
-    /// models learned (drift events included) is what the live turbines do.
-    pub physics: FarmPhysics,
-}
-
-/// Generates the history of `turbines` turbines (off the async runtime: it is CPU-bound).
-pub async fn generate_history(turbines: usize, seed: u64, days: u32, dir: &Path) -> anyhow::Result<History> {
+/// Writes `days` of history for the demo farm's turbines (seed `seed`, ending now) and imports it.
+pub async fn import_history(
+    pool: &PgPool,
+    config: &FarmConfig,
+    seed: u64,
+    days: u32,
+    dir: &Path,
+) -> anyhow::Result<()> {
     let end = Utc::now().duration_trunc(TimeDelta::minutes(10))?;
-    let start = end - TimeDelta::days(i64::from(days));
-    let spec = HistorySpec { turbines, days, seed, window_s: 600, start, profile: SimProfile::realistic() };
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let csv = dir.join("scada.csv");
-    let path = csv.clone();
-    let physics = tokio::task::spawn_blocking(move || -> anyhow::Result<FarmPhysics> {
-        let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        let (physics, _) = generate(&spec, std::io::BufWriter::with_capacity(1 << 20, file))
-            .with_context(|| format!("writing {}", path.display()))?;
-        Ok(physics)
-    })
-    .await??;
-    Ok(History { csv, days, start, physics })
-}
-
-/// Imports the history's CSV into the demo farm; returns the windows inserted.
-pub async fn import_history(pool: &PgPool, config: &FarmConfig, history: &History) -> anyhow::Result<u64> {
+    let spec = HistorySpec {
+        turbines: config.turbines.len(),
+        days,
+        seed,
+        window_s: 600,
+        start: end - TimeDelta::days(i64::from(days)),
+        profile: SimProfile::realistic(),
+    };
+    let out = dir.join("history");
+    let synth = super::synth::SynthOptions { spec, out: out.clone() };
+    tokio::task::spawn_blocking(move || super::synth::run(&synth)).await??;
     let opts =
         ImportOptions { format: Format::Generic, farm: config.farm.name.clone(), create_turbines: true, length_s: 600 };
-    let report =
-        import_files(pool, &opts, std::slice::from_ref(&history.csv), |_| {}).await.context("importing the history")?;
-    Ok(report.inserted)
+    let report = import_files(pool, &opts, &[out.join("scada.csv")], |_| {}).await.context("importing the history")?;
+    println!("imported {days} days of 10-minute history ({} windows) from the simulator's physics", report.inserted);
+    Ok(())
 }
 
 /// A running demo server and its scheduler.
 pub struct DemoServer {
     pub state: crate::serve::state::AppState,
-    /// Where the API (and the dashboard) and the SCADA server listen.
-    pub api: std::net::SocketAddr,
-    pub scada: Option<std::net::SocketAddr>,
-    /// The operator token created for the demo (its secret; shown once).
-    pub token: String,
-    /// The training job queued per turbine: `(turbine id, job id)`.
-    pub jobs: Vec<(i32, i64)>,
     tasks: tokio::task::JoinSet<()>,
 }
 
 /// Binds the API on 8080 and the SCADA server on 5020 (or free ports when those are taken),
-/// creates an operator token, queues training of every turbine and starts it all.
+/// creates a viewer token, queues training of every turbine and starts it all.
 pub async fn start(
     pool: &PgPool,
     config: &mut FarmConfig,
@@ -92,15 +72,14 @@ pub async fn start(
     };
     let (api, scada, state) = (server.api_addr(), server.scada_addr(), server.state());
     let token = create_token(pool, &format!("demo-{}", Utc::now().timestamp_millis()), Role::Operator, "demo").await?;
-    let mut jobs = Vec::new();
     for t in state.turbines.all() {
-        let (job, _) =
-            store::jobs::enqueue(pool, store::jobs::KIND_TRAIN, t.id, &serde_json::json!({}), "demo").await?;
-        jobs.push((t.id, job));
+        store::jobs::enqueue(pool, store::jobs::KIND_TRAIN, t.id, &serde_json::json!({}), "demo").await?;
     }
     let mut train = crate::cli::default_train_options(&config.farm.name);
     train.models_dir = models_dir.to_path_buf();
-    // The gates are `trueyaw train`'s own: the demo's history is long enough to pass them.
+    // Two months of data: a 6 deg interval gate (instead of `trueyaw train`'s 4 deg, which
+    // wants about a year) so the models pass within the demo.
+    train.gates.max_ci95_width_deg = 6.0;
     let sched = SchedulerOptions {
         farm_id: state.farm_id,
         worker: scheduler::default_worker(),
@@ -118,7 +97,18 @@ pub async fn start(
             tracing::error!(error = format!("{e:#}"), "demo server stopped");
         }
     });
-    Ok(DemoServer { state, api, scada, token, jobs, tasks })
+    println!("\nAPI       http://{api}/api/v1   docs: http://{api}/api/v1/docs/");
+    if let Some(s) = scada {
+        println!("SCADA     modbus tcp://{s}  unit 1 = T01 (input registers 0-6)");
+    }
+    println!("token     {token}   (operator; shown once)");
+    println!("try       curl -H 'Authorization: Bearer {token}' http://{api}/api/v1/turbines/T01/correction");
+    println!("training  one job per turbine queued; models appear in the table as they finish");
+    println!(
+        "writeback T01 enabled (0.5 deg steps, one per {} s), the others dry-run\n",
+        config.writeback.min_step_interval_s
+    );
+    Ok(DemoServer { state, tasks })
 }
 
 impl DemoServer {

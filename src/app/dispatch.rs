@@ -33,11 +33,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 duration: Duration::from_secs(args.duration),
                 speedup: args.speedup,
                 seed: args.seed,
-                database_url: String::new(), // chosen by `demo::run`: given, default or private
-                status_every: (args.status_every_s > 0).then(|| Duration::from_secs(args.status_every_s)),
+                database_url: cli.database_url.clone().or_else(|| crate::config::given_database_url(None)),
+                private_database: args.private_database,
             };
-            let given = cli.database_url.clone().or_else(|| crate::config::given_database_url(None));
-            crate::app::demo::run(opts, given, args.private_database).await
+            crate::app::demo::run(opts).await
         }
         Command::Import(args) => {
             let opts = crate::app::import::ImportOptions {

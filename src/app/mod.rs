@@ -3,10 +3,7 @@
 
 pub mod database;
 pub mod demo;
-pub mod demo_loop;
-mod demo_print;
 mod demo_serve;
-pub mod demo_watch;
 pub mod dispatch;
 pub mod estimates;
 pub mod evaluate;

@@ -99,22 +99,7 @@ pub struct SimHandle {
 /// Starts the farm: binds every Modbus listener (and the OPC UA server), writes the truth
 /// file, and starts the physics loop. Fails if a port cannot be bound or the truth not written.
 pub async fn start(opts: SimOptions) -> anyhow::Result<SimHandle> {
-    let physics = FarmPhysics::new(opts.seed, opts.turbines.max(1), &opts.profile);
-    start_from(opts, physics).await
-}
-
-/// Like [`start`], but the turbines carry on from `physics` (for example where a synthetic
-/// history ended, so the live turbines are the ones the history describes, drift and all).
-/// `opts.start` is the time of the physics' second 0; `opts.seed`, `opts.profile` and
-/// `opts.turbines` must be the ones `physics` was made with.
-pub async fn start_from(opts: SimOptions, physics: FarmPhysics) -> anyhow::Result<SimHandle> {
     anyhow::ensure!(opts.turbines >= 1, "a simulated farm needs at least one turbine");
-    anyhow::ensure!(
-        physics.len() == opts.turbines,
-        "{} turbines asked, the physics has {}",
-        opts.turbines,
-        physics.len()
-    );
     anyhow::ensure!(opts.speedup.is_finite() && opts.speedup > 0.0, "speed-up must be positive, got {}", opts.speedup);
     if opts.base_port != 0 {
         let last = u32::from(opts.base_port) + opts.turbines as u32 - 1;
@@ -122,13 +107,13 @@ pub async fn start_from(opts: SimOptions, physics: FarmPhysics) -> anyhow::Resul
     }
     let n = opts.turbines;
     let start = opts.start.with_nanosecond(0).unwrap_or(opts.start);
+    let physics = FarmPhysics::new(opts.seed, n, &opts.profile);
     let panels: Panels = (0..n).map(|_| TurbinePanel::default()).collect();
     runner::publish(&physics, &panels);
-    let resumed_s = physics.sim_time_s();
     let shared = Arc::new(Shared {
         physics: Mutex::new(physics),
         panels: panels.clone(),
-        sim_seconds: AtomicU64::new(resumed_s),
+        sim_seconds: AtomicU64::new(0),
         start,
         speedup: opts.speedup,
         truth_path: opts.truth_path.clone(),
@@ -214,16 +199,6 @@ impl SimHandle {
     /// The true state of turbine `index` now (misalignment, power, ...), never served.
     pub fn true_state(&self, index: usize) -> TrueState {
         self.shared.physics().true_state(index)
-    }
-
-    /// The true operating vane error of turbine `index` now (mean of e over 4-11 m/s), deg.
-    pub fn operating_vane_error_deg(&self, index: usize) -> f64 {
-        super::pointing::operating_vane_error_deg(&self.shared.physics(), index)
-    }
-
-    /// The true `cos^p` exponent of turbine `index`'s power loss to misalignment.
-    pub fn cos_exponent_p(&self, index: usize) -> f64 {
-        self.shared.physics().turbine(index).params.cos_exponent_p
     }
 
     /// Farm-wide summary for status lines.

@@ -14,7 +14,6 @@ pub mod history;
 pub mod modbus_server;
 pub mod opcua_server;
 pub mod physics;
-pub mod pointing;
 mod runner;
 pub mod truth;
 pub mod turbine;

@@ -154,8 +154,6 @@ pub struct TrueState {
     pub applied_offset_deg: f64,
     /// Running sums since the start over steps in state 1 or 2, for mean misalignment.
     pub operating_gamma_sum_deg: f64,
-    /// Running sum of |gamma| over the same steps.
-    pub operating_abs_gamma_sum_deg: f64,
     /// Running sum of `1 - cos^p(gamma)` over the same steps: mean power lost to misalignment.
     pub operating_loss_sum: f64,
     pub operating_steps: u64,
@@ -360,7 +358,6 @@ impl FarmPhysics {
             vane_stuck: tb.vane_stuck,
             applied_offset_deg: tb.applied_offset_deg(),
             operating_gamma_sum_deg: tb.operating_gamma_sum_deg,
-            operating_abs_gamma_sum_deg: tb.operating_abs_gamma_sum_deg,
             operating_loss_sum: tb.operating_loss_sum,
             operating_steps: tb.operating_steps,
             energy_kwh: tb.energy_kwh,

@@ -123,8 +123,6 @@ pub struct Turbine {
     pub vane_stuck: bool,
     missing_mask: u32,
     pub operating_gamma_sum_deg: f64,
-    /// Sum of |gamma| over the same steps: the signed sum shows a bias, this one the wander too.
-    pub operating_abs_gamma_sum_deg: f64,
     /// Sum over operating steps of the fraction of power lost to misalignment, `1 - cos^p(gamma)`.
     pub operating_loss_sum: f64,
     pub operating_steps: u64,
@@ -162,7 +160,6 @@ impl Turbine {
             vane_stuck: false,
             missing_mask: 0,
             operating_gamma_sum_deg: 0.0,
-            operating_abs_gamma_sum_deg: 0.0,
             operating_loss_sum: 0.0,
             operating_steps: 0,
             energy_kwh: 0.0,
@@ -225,7 +222,6 @@ impl Turbine {
         self.missing_mask = self.plans.missing.active(t).map_or(0, |i| i.param);
         if operating {
             self.operating_gamma_sum_deg += gamma;
-            self.operating_abs_gamma_sum_deg += gamma.abs();
             self.operating_loss_sum += 1.0 - gamma.to_radians().cos().max(0.0).powf(p);
             self.operating_steps += 1;
         }

@@ -4,7 +4,6 @@
 mod support;
 
 mod cli;
-mod demo;
 mod e2e;
 mod import;
 mod modbus_source;
