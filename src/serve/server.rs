@@ -129,7 +129,7 @@ impl Server {
             });
         }
         tracing::info!(api = %self.api.local_addr()?, farm = %state.farm, "serving");
-        let app = super::api::app(state.clone());
+        let app = super::router::app(state.clone());
         let shutdown = stop.clone();
         axum::serve(self.api, app)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })

@@ -10,10 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::error::ApiError;
-use super::extract::{JsonBody, Path, Query, Viewer};
 use super::turbines::find;
 use crate::model::correction::{Corrected, OperatingPoint};
+use crate::serve::http::{ApiError, JsonBody, Path, Problem, Query, Viewer};
 use crate::serve::live::{LiveStatus, confidence_low, live};
 use crate::serve::model_cache::ServedModel;
 use crate::serve::state::AppState;
@@ -80,9 +79,9 @@ fn in_range(field: &str, v: Option<f64>, lo: f64, hi: f64, unit: &str) -> Result
 /// The yaw offset at an operating point.
 #[utoipa::path(get, path = "/api/v1/turbines/{turbine}/correction", tag = "corrections",
     params(("turbine" = String, Path, description = "Turbine name"), PointQuery),
-    responses((status = 200, body = Correction), (status = 404, body = super::error::Problem),
-               (status = 409, description = "No active model, or no reading to take the point from", body = super::error::Problem),
-               (status = 422, body = super::error::Problem)),
+    responses((status = 200, body = Correction), (status = 404, body = Problem),
+               (status = 409, description = "No active model, or no reading to take the point from", body = Problem),
+               (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn correction(
     State(state): State<AppState>,
@@ -211,8 +210,8 @@ fn check_reading(i: usize, r: &RawReading) -> Result<(), ApiError> {
 #[utoipa::path(post, path = "/api/v1/turbines/{turbine}/correct", tag = "corrections",
     params(("turbine" = String, Path, description = "Turbine name")),
     request_body = CorrectRequest,
-    responses((status = 200, body = CorrectResponse), (status = 404, body = super::error::Problem),
-               (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem)),
+    responses((status = 200, body = CorrectResponse), (status = 404, body = Problem),
+               (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn correct(
     State(state): State<AppState>,

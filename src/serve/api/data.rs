@@ -9,9 +9,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::error::ApiError;
-use super::extract::{Path, Query, Viewer};
 use super::turbines::find;
+use crate::serve::http::{ApiError, Path, Problem, Query, Viewer};
 use crate::serve::state::AppState;
 use crate::store::{self, WindowRow};
 
@@ -89,8 +88,8 @@ pub struct ReadingsPage {
 /// Raw polled readings in a time range.
 #[utoipa::path(get, path = "/api/v1/turbines/{turbine}/readings", tag = "data",
     params(("turbine" = String, Path, description = "Turbine name"), RangeQuery),
-    responses((status = 200, body = ReadingsPage), (status = 400, body = super::error::Problem),
-               (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)),
+    responses((status = 200, body = ReadingsPage), (status = 400, body = Problem),
+               (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn readings(
     State(state): State<AppState>,
@@ -131,8 +130,8 @@ pub struct WindowsPage {
 /// Aggregated windows (polled or imported) in a time range.
 #[utoipa::path(get, path = "/api/v1/turbines/{turbine}/windows", tag = "data",
     params(("turbine" = String, Path, description = "Turbine name"), RangeQuery),
-    responses((status = 200, body = WindowsPage), (status = 400, body = super::error::Problem),
-               (status = 404, body = super::error::Problem), (status = 422, body = super::error::Problem)),
+    responses((status = 200, body = WindowsPage), (status = 400, body = Problem),
+               (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn windows(
     State(state): State<AppState>,

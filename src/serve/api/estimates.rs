@@ -8,10 +8,9 @@ use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::error::ApiError;
-use super::extract::{Path, Viewer};
 use super::turbines::find;
 use crate::model::{DriftEvent, VaneErrorEstimate};
+use crate::serve::http::{ApiError, Path, Problem, Viewer};
 use crate::serve::state::AppState;
 use crate::store::{self, drift_alerts::DriftAlertRow};
 
@@ -51,7 +50,7 @@ fn active_estimate(state: &AppState, name: &str) -> Result<VaneErrorEstimate, Ap
 /// One turbine's active estimate.
 #[utoipa::path(get, path = "/api/v1/turbines/{turbine}/estimate", tag = "estimates",
     params(("turbine" = String, Path, description = "Turbine name")),
-    responses((status = 200, body = VaneErrorEstimate), (status = 404, body = super::error::Problem)),
+    responses((status = 200, body = VaneErrorEstimate), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn turbine_estimate(
     State(state): State<AppState>,
@@ -76,7 +75,7 @@ pub struct DriftEvents {
 /// Drift events the active model found and the drift watch's live alerts.
 #[utoipa::path(get, path = "/api/v1/turbines/{turbine}/drift-events", tag = "estimates",
     params(("turbine" = String, Path, description = "Turbine name")),
-    responses((status = 200, body = DriftEvents), (status = 404, body = super::error::Problem)),
+    responses((status = 200, body = DriftEvents), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn drift_events(
     State(state): State<AppState>,

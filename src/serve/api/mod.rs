@@ -1,33 +1,24 @@
 //! The REST API: routers by resource, merged here under `/api/v1`, with the process endpoints
 //! (`/health`, `/ready`, `/metrics`) at the root. Every error is a problem+json body
-//! ([`error::Problem`]); the OpenAPI 3 spec is served at `/api/v1/openapi.json` and a Swagger UI
-//! page (its assets built into the binary, nothing fetched at run time) at `/api/v1/docs`.
+//! ([`Problem`](crate::serve::http::Problem)); the OpenAPI 3 spec is served at
+//! `/api/v1/openapi.json` and a Swagger UI page (its assets built into the binary, nothing
+//! fetched at run time) at `/api/v1/docs`. The whole application, dashboard included, is
+//! assembled in [`crate::serve::router`].
 
 pub mod correction;
 pub mod data;
-pub mod error;
 pub mod estimates;
-mod extract;
-pub use extract::{TOKEN_COOKIE, Viewer, cookie_token};
 pub mod models;
 pub mod report;
 pub mod system;
 pub mod turbines;
 pub mod writeback;
 
-use std::time::Duration;
-
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa_swagger_ui::SwaggerUi;
 
-use self::error::ApiError;
 use super::state::AppState;
 
 #[derive(OpenApi)]
@@ -66,35 +57,20 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The whole HTTP application.
-pub fn app(state: AppState) -> Router {
-    let timeout = Duration::from_secs(state.settings.request_timeout_s);
-    let body_limit = state.settings.max_body_bytes;
-    let v1 = Router::new()
+/// The resource endpoints, to be nested under `/api/v1` (the process endpoints, at the root, are
+/// [`system::router`]).
+pub fn v1_router() -> Router<AppState> {
+    Router::new()
         .merge(turbines::router())
         .merge(data::router())
         .merge(correction::router())
         .merge(estimates::router())
         .merge(models::router())
         .merge(report::router())
-        .merge(writeback::router());
-    Router::new()
-        .merge(system::router())
-        .merge(super::dashboard::router())
-        .nest("/api/v1", v1)
-        .fallback(not_found)
-        .with_state(state)
-        .merge(SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", ApiDoc::openapi()))
-        .layer(axum::middleware::from_fn(super::metrics::track))
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
-        .layer(CatchPanicLayer::custom(|_| panic_response()))
+        .merge(writeback::router())
 }
 
-async fn not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::NotFound(format!("no endpoint at {}; see /api/v1/openapi.json", uri.path()))
-}
-
-fn panic_response() -> Response {
-    ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
+/// The OpenAPI spec and the Swagger UI page (stateless, so merged after the state is given).
+pub fn docs() -> SwaggerUi {
+    SwaggerUi::new("/api/v1/docs").url("/api/v1/openapi.json", ApiDoc::openapi())
 }

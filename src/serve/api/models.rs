@@ -11,10 +11,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::error::ApiError;
-use super::extract::{Operator, Path, Viewer};
 use super::turbines::find;
-use crate::serve::auth::{Caller, Role};
+use crate::serve::activation::activate_version;
+use crate::serve::http::{ApiError, Operator, Path, Problem, Viewer};
 use crate::serve::state::AppState;
 use crate::store::{self, JobRow, ModelRow};
 
@@ -69,7 +68,7 @@ impl From<ModelRow> for ModelVersion {
 /// A turbine's model versions, newest first.
 #[utoipa::path(get, path = "/api/v1/turbines/{turbine}/models", tag = "models",
     params(("turbine" = String, Path, description = "Turbine name")),
-    responses((status = 200, body = Vec<ModelVersion>), (status = 404, body = super::error::Problem)),
+    responses((status = 200, body = Vec<ModelVersion>), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_versions(
     State(state): State<AppState>,
@@ -92,55 +91,17 @@ pub struct Activated {
 /// Makes a version the active one (operator). Rolling back is activating an older version.
 #[utoipa::path(post, path = "/api/v1/turbines/{turbine}/models/{version}/activate", tag = "models",
     params(("turbine" = String, Path, description = "Turbine name"), ("version" = i32, Path, description = "Model version")),
-    responses((status = 200, body = Activated), (status = 403, body = super::error::Problem),
-              (status = 404, body = super::error::Problem),
-              (status = 409, description = "The version was rejected by a quality gate", body = super::error::Problem)),
+    responses((status = 200, body = Activated), (status = 403, body = Problem),
+              (status = 404, body = Problem),
+              (status = 409, description = "The version was rejected by a quality gate", body = Problem)),
     security(("bearer" = [])))]
 pub async fn activate(
     State(state): State<AppState>,
     Operator(caller): Operator,
     Path((name, version)): Path<(String, i32)>,
 ) -> Result<Json<Activated>, ApiError> {
-    Ok(Json(activate_version(&state, &caller, &name, version).await?))
-}
-
-/// Activates `version` of turbine `name` for `caller` and audits it in the same transaction:
-/// the one implementation behind the API endpoint and the dashboard's buttons. The caller's
-/// role is checked here too (operator or admin), so no entry point can skip it.
-pub async fn activate_version(
-    state: &AppState,
-    caller: &Caller,
-    name: &str,
-    version: i32,
-) -> Result<Activated, ApiError> {
-    if caller.role < Role::Operator {
-        return Err(ApiError::Forbidden(format!(
-            "{} is a {} token; activating a model needs operator or admin",
-            caller.actor,
-            caller.role.as_str()
-        )));
-    }
-    let t = find(state, name)?;
-    let mut tx = state.pool.begin().await.map_err(store::StoreError::from)?;
-    let previous = match store::models::activate_version(&mut tx, t.id, version).await? {
-        Ok(p) => p,
-        Err(store::models::ActivateRefusal::NoSuchVersion) => {
-            return Err(ApiError::NotFound(format!("turbine {name} has no model version {version}")));
-        }
-        Err(store::models::ActivateRefusal::Rejected(reason)) => {
-            return Err(ApiError::Conflict(format!(
-                "version {version} of {name} failed its quality gates ({reason}) and cannot be activated"
-            )));
-        }
-    };
-    let target = format!("{}/{}", state.farm, t.name);
-    let detail = serde_json::json!({ "version": version, "previous_version": previous });
-    store::audit::record(&mut *tx, &caller.actor, "model.activate", Some(&target), &detail).await?;
-    tx.commit().await.map_err(store::StoreError::from)?;
-    // The NOTIFY reloads the cache too; reloading here makes the change visible to the very next
-    // request of this caller.
-    state.models.reload_turbine(t.id).await?;
-    Ok(Activated { turbine: t.name.clone(), active_version: version, previous_version: previous })
+    let a = activate_version(&state, &caller, &name, version).await?;
+    Ok(Json(Activated { turbine: a.turbine, active_version: a.active_version, previous_version: a.previous_version }))
 }
 
 /// A background job.
@@ -182,7 +143,7 @@ fn job_out(state: &AppState, j: JobRow) -> Job {
 #[utoipa::path(post, path = "/api/v1/turbines/{turbine}/train", tag = "models",
     params(("turbine" = String, Path, description = "Turbine name")),
     responses((status = 202, description = "Queued", body = Job), (status = 200, description = "Already pending", body = Job),
-              (status = 403, body = super::error::Problem), (status = 404, body = super::error::Problem)),
+              (status = 403, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn train(
     State(state): State<AppState>,
@@ -210,7 +171,7 @@ pub async fn train(
 /// A job's state.
 #[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "models",
     params(("id" = i64, Path, description = "Job id")),
-    responses((status = 200, body = Job), (status = 404, body = super::error::Problem)),
+    responses((status = 200, body = Job), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn job(State(state): State<AppState>, _: Viewer, Path(id): Path<i64>) -> Result<Json<Job>, ApiError> {
     let j = store::jobs::get(&state.pool, id).await?.ok_or_else(|| ApiError::NotFound(format!("no job {id}")))?;

@@ -5,10 +5,9 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 
-use super::error::ApiError;
-use super::extract::{Path, Viewer};
 use super::turbines::find;
 use crate::report::{ReportError, build_turbine_report};
+use crate::serve::http::{ApiError, Path, Problem, Viewer};
 use crate::serve::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -19,7 +18,7 @@ pub fn router() -> Router<AppState> {
 #[utoipa::path(get, path = "/api/v1/turbines/{turbine}/report", tag = "estimates",
     params(("turbine" = String, Path, description = "Turbine name")),
     responses((status = 200, description = "The calibration report", content_type = "application/json"),
-              (status = 404, body = super::error::Problem)),
+              (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn report(
     State(state): State<AppState>,

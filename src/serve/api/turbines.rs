@@ -8,8 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::error::ApiError;
-use super::extract::{Path, Viewer};
+use crate::serve::http::{ApiError, Path, Problem, Viewer};
 use crate::serve::live::{LiveStatus, live};
 use crate::serve::state::{AppState, TurbineInfo};
 use crate::store::{self, HealthRow};
@@ -82,7 +81,7 @@ pub fn find<'a>(state: &'a AppState, name: &str) -> Result<&'a TurbineInfo, ApiE
 
 /// Every turbine of the farm.
 #[utoipa::path(get, path = "/api/v1/turbines", tag = "turbines",
-    responses((status = 200, body = Vec<Turbine>), (status = 401, body = super::error::Problem)),
+    responses((status = 200, body = Vec<Turbine>), (status = 401, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>, _: Viewer) -> Result<Json<Vec<Turbine>>, ApiError> {
     let health = store::load_health(&state.pool).await?;
@@ -98,7 +97,7 @@ pub async fn list(State(state): State<AppState>, _: Viewer) -> Result<Json<Vec<T
 /// One turbine.
 #[utoipa::path(get, path = "/api/v1/turbines/{turbine}", tag = "turbines",
     params(("turbine" = String, Path, description = "Turbine name, e.g. T01")),
-    responses((status = 200, body = Turbine), (status = 404, body = super::error::Problem)),
+    responses((status = 200, body = Turbine), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn detail(
     State(state): State<AppState>,

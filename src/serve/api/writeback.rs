@@ -8,10 +8,9 @@ use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::error::ApiError;
-use super::extract::{Operator, Path, Viewer};
 use super::turbines::find;
 use crate::domain::TurbineName;
+use crate::serve::http::{ApiError, Operator, Path, Problem, Viewer};
 use crate::serve::state::AppState;
 use crate::serve::writeback::{DeviceState, WriteBack};
 use crate::store::{self, yaw_offset_writes::YawOffsetWriteRow};
@@ -59,8 +58,8 @@ fn writeback_of<'a>(state: &'a AppState, name: &str) -> Result<(&'a WriteBack, T
 /// A turbine's write-back mode, registers and recent decisions.
 #[utoipa::path(get, path = "/api/v1/turbines/{turbine}/writeback", tag = "writeback",
     params(("turbine" = String, Path, description = "Turbine name")),
-    responses((status = 200, body = WriteBackStatus), (status = 404, body = super::error::Problem),
-              (status = 409, body = super::error::Problem)),
+    responses((status = 200, body = WriteBackStatus), (status = 404, body = Problem),
+              (status = 409, body = Problem)),
     security(("bearer" = [])))]
 pub async fn status(
     State(state): State<AppState>,
@@ -91,9 +90,9 @@ pub struct RevertOutcome {
 /// Ignores the step cap and rate limit on purpose; audited.
 #[utoipa::path(post, path = "/api/v1/turbines/{turbine}/writeback/revert", tag = "writeback",
     params(("turbine" = String, Path, description = "Turbine name")),
-    responses((status = 200, body = RevertOutcome), (status = 403, body = super::error::Problem),
-              (status = 409, body = super::error::Problem),
-              (status = 503, description = "The controller did not take the revert", body = super::error::Problem)),
+    responses((status = 200, body = RevertOutcome), (status = 403, body = Problem),
+              (status = 409, body = Problem),
+              (status = 503, description = "The controller did not take the revert", body = Problem)),
     security(("bearer" = [])))]
 pub async fn revert(
     State(state): State<AppState>,

@@ -1,5 +1,5 @@
 //! The turbine page's buttons: activate a model version, or roll back to an older one, for
-//! operators and admins. They call the API's own [`activate_version`], so the role check, the
+//! operators and admins. They call [`activate_version`], as the API does, so the role check, the
 //! refusal of rejected versions and the audit row are exactly the API's. Post, then redirect
 //! (303) to the page, so reloading it never posts again.
 //!
@@ -24,9 +24,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::turbine::message_page;
-use crate::serve::api::error::ApiError;
-use crate::serve::api::models::activate_version;
-use crate::serve::api::{Viewer, cookie_token};
+use crate::serve::activation::activate_version;
+use crate::serve::http::{ApiError, Viewer, cookie_token};
 use crate::serve::state::AppState;
 
 /// Keeps the CSRF token unlike any other hash of the secret (the stored token hash is plain SHA-256).
@@ -89,7 +88,8 @@ pub(super) async fn activate(
              page from an earlier sign-in). Reload the turbine page and use its button.",
         );
     }
-    match activate_version(&state, &caller, &name, version).await {
+    // As the API's error, so the page gives the API's status and words for the same refusal.
+    match activate_version(&state, &caller, &name, version).await.map_err(ApiError::from) {
         Ok(a) => {
             let previous = a.previous_version.map_or_else(String::new, |p| format!("&previous={p}"));
             Redirect::to(&format!("/turbines/{}?activated={}{previous}", a.turbine, a.active_version)).into_response()

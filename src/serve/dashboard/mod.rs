@@ -24,9 +24,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::api::Viewer;
-use super::api::error::ApiError;
 use super::auth::{Caller, Role};
+use super::http::{ApiError, TOKEN_COOKIE, Viewer};
 use super::state::AppState;
 use crate::report::escape_html;
 
@@ -76,7 +75,7 @@ async fn login(State(state): State<AppState>, Query(q): Query<LoginQuery>) -> Re
     match state.tokens.verify(&token).await {
         Ok(Some(_)) => {
             let mut r = Redirect::to(next).into_response();
-            let cookie = format!("{}={token}; Path=/; HttpOnly; SameSite=Strict", super::api::TOKEN_COOKIE);
+            let cookie = format!("{}={token}; Path=/; HttpOnly; SameSite=Strict", TOKEN_COOKIE);
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
             }

@@ -9,8 +9,7 @@ use serde::Deserialize;
 
 use super::{fmt, page_shell, signed_in, with_interval};
 use crate::report::escape_html;
-use crate::serve::api::Viewer;
-use crate::serve::api::error::ApiError;
+use crate::serve::http::{ApiError, Viewer};
 use crate::serve::live::{LiveStatus, live};
 use crate::serve::state::AppState;
 

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::serve::activation::ActivateError;
 use crate::store::StoreError;
 
 /// The body of every error response.
@@ -80,6 +81,19 @@ impl From<StoreError> for ApiError {
             ApiError::Unavailable("the database is unreachable; retry shortly".into())
         } else {
             ApiError::Internal(anyhow::Error::new(e))
+        }
+    }
+}
+
+impl From<ActivateError> for ApiError {
+    fn from(e: ActivateError) -> Self {
+        match e {
+            ActivateError::Forbidden { .. } => ApiError::Forbidden(e.to_string()),
+            ActivateError::UnknownTurbine { .. } | ActivateError::NoSuchVersion { .. } => {
+                ApiError::NotFound(e.to_string())
+            }
+            ActivateError::Rejected { .. } => ApiError::Conflict(e.to_string()),
+            ActivateError::Store(e) => e.into(),
         }
     }
 }

@@ -1,5 +1,7 @@
-//! Request extractors: the caller's role (bearer token) and query/JSON bodies whose errors come
-//! out as [`Problem`](super::error::Problem) responses instead of axum's plain-text rejections.
+//! Who is calling: the bearer token of the `Authorization` header or, for the dashboard, the
+//! token cookie, checked against [`TokenVerifier`](crate::serve::auth::TokenVerifier) and turned
+//! into the role extractors [`Viewer`] and [`Operator`]. Refusals are [`ApiError`]s, so the API
+//! answers them as problem+json and the dashboard can turn them into its sign-in page.
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::header::AUTHORIZATION;
@@ -8,16 +10,6 @@ use axum::http::request::Parts;
 use super::error::ApiError;
 use crate::serve::auth::{Caller, Role};
 use crate::serve::state::AppState;
-
-/// A query string parsed into `T`, or a 400 naming the parameter.
-#[derive(axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
-pub struct Query<T>(pub T);
-
-/// A JSON body parsed into `T`, or a 400/422 naming the field.
-#[derive(axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
-pub struct JsonBody<T>(pub T);
 
 /// Name of the cookie the dashboard keeps the token in (set by `/login`, HttpOnly).
 pub const TOKEN_COOKIE: &str = "trueyaw_token";
@@ -90,8 +82,3 @@ impl OptionalFromRequestParts<AppState> for Viewer {
         Ok(bearer(parts, state).await?.map(Viewer))
     }
 }
-
-/// Path parameters parsed into `T`, or a 400 naming the segment.
-#[derive(axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
-pub struct Path<T>(pub T);
