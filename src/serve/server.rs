@@ -119,7 +119,7 @@ impl Server {
         let period = Duration::from_millis(state.settings.latest_refresh_ms);
         tasks.spawn(state.latest.clone().run(state.pool.clone(), state.farm_id, period, stop.clone()));
         tasks.spawn(super::drift_watch::run(state.clone(), stop.clone()));
-        tasks.spawn(super::writeback::schedule::run(state.writeback.clone(), state.clone(), stop.clone()));
+        tasks.spawn(super::writeback::schedule::run(state.writeback.clone(), state.models.clone(), stop.clone()));
         if let Some(scada) = self.scada {
             let stop = stop.clone();
             tasks.spawn(async move {

@@ -85,7 +85,7 @@ async fn learned_offsets_written_back_point_the_simulated_turbines_into_the_wind
     let before = [b0, b1];
     let wb = state.writeback.clone();
     for _ in 0..20 {
-        step_all(&wb, &state).await; // 0.5 deg a step, capped at the target
+        step_all(&wb, &state.models).await; // 0.5 deg a step, capped at the target
     }
     let written: Vec<f64> = (0..2).map(|i| sim.true_state(i).applied_offset_deg).collect();
     let (a0, a1) = tokio::join!(pointing(&sim, 0, 6), pointing(&sim, 1, 6));

@@ -149,6 +149,11 @@ impl WriteBack {
         self.turbines.keys()
     }
 
+    /// The turbines this service knows with their `turbines.id`, in no particular order.
+    pub fn turbine_ids(&self) -> impl Iterator<Item = (&TurbineName, i32)> {
+        self.turbines.iter().map(|(name, e)| (name, e.turbine_id))
+    }
+
     /// Reads a turbine's command registers (for status displays; writes nothing).
     pub async fn read_device(&self, turbine: &TurbineName) -> Result<DeviceState, WriteBackError> {
         let e = self.entry(turbine)?;

@@ -27,7 +27,7 @@ async fn the_loop_steps_enabled_turbines_dry_runs_the_rest_and_revert_hands_back
     s.wait_for_version("T01", 1).await;
     s.wait_for_version("T02", 1).await;
     let wb = s.state.writeback.clone();
-    step_all(&wb, &s.state).await;
+    step_all(&wb, &s.state.models).await;
 
     let v = Some(s.viewer.as_str());
     let t01: serde_json::Value = s.get("/api/v1/turbines/T01/writeback", v).await.json().await.unwrap();
