@@ -11,7 +11,7 @@ use super::poll::{PollService, connect_and_migrate};
 use super::scheduler::{self, SchedulerOptions};
 use crate::config::FarmConfig;
 use crate::serve::Server;
-use crate::serve::state::IngestView;
+use crate::serve::state::{IngestCounts, IngestView};
 
 /// Options of `trueyaw serve` beyond the config file.
 #[derive(Debug, Clone)]
@@ -42,7 +42,7 @@ async fn run_on(
 ) -> anyhow::Result<()> {
     let pool = connect_and_migrate(database_url, config.database.max_connections, stop).await?;
     let poll = if config.serve.run_poller { Some(PollService::start(config, pool.clone()).await?) } else { None };
-    let ingest = poll.as_ref().map(|p| IngestView { health: p.health(), writer: p.writer_metrics_handle() });
+    let ingest = poll.as_ref().map(ingest_view);
     let server = Server::build(config, pool.clone(), ingest).await?;
     println!("trueyaw serving farm {}", config.farm.name);
     println!("  API         http://{}/api/v1  (docs: /api/v1/docs, spec: /api/v1/openapi.json)", server.api_addr());
@@ -85,4 +85,26 @@ async fn run_on(
         p.stop().await.context("stopping the poller")?;
     }
     served
+}
+
+/// The poller's counters as `/metrics` reads them, summed over turbines at each scrape.
+fn ingest_view(poll: &PollService) -> IngestView {
+    let (health, writer) = (poll.health(), poll.writer_metrics_handle());
+    IngestView::new(move || {
+        let w = writer.snapshot();
+        let (mut polls_ok, mut polls_failed) = (0, 0);
+        for h in health.snapshot() {
+            polls_ok += h.polls_ok;
+            polls_failed += h.polls_failed;
+        }
+        IngestCounts {
+            rows_written: w.rows_written,
+            rows_spooled: w.rows_spooled,
+            write_failures: w.write_failures,
+            spool_bytes: w.spool_bytes,
+            spool_segments: w.spool_segments,
+            polls_ok,
+            polls_failed,
+        }
+    })
 }

@@ -77,19 +77,14 @@ pub fn render(state: &StateInner) -> String {
         counter!("trueyaw_scada_exceptions_total").absolute(exceptions.load(std::sync::atomic::Ordering::Relaxed));
     }
     if let Some(ingest) = &state.ingest {
-        let w = ingest.writer.snapshot();
-        counter!("trueyaw_rows_written_total").absolute(w.rows_written);
-        counter!("trueyaw_rows_spooled_total").absolute(w.rows_spooled);
-        counter!("trueyaw_write_failures_total").absolute(w.write_failures);
-        gauge!("trueyaw_spool_bytes").set(w.spool_bytes as f64);
-        gauge!("trueyaw_spool_segments").set(w.spool_segments as f64);
-        let (mut ok, mut failed) = (0, 0);
-        for h in ingest.health.snapshot() {
-            ok += h.polls_ok;
-            failed += h.polls_failed;
-        }
-        counter!("trueyaw_polls_total", "result" => "ok").absolute(ok);
-        counter!("trueyaw_polls_total", "result" => "failed").absolute(failed);
+        let c = ingest.counts();
+        counter!("trueyaw_rows_written_total").absolute(c.rows_written);
+        counter!("trueyaw_rows_spooled_total").absolute(c.rows_spooled);
+        counter!("trueyaw_write_failures_total").absolute(c.write_failures);
+        gauge!("trueyaw_spool_bytes").set(c.spool_bytes as f64);
+        gauge!("trueyaw_spool_segments").set(c.spool_segments as f64);
+        counter!("trueyaw_polls_total", "result" => "ok").absolute(c.polls_ok);
+        counter!("trueyaw_polls_total", "result" => "failed").absolute(c.polls_failed);
     }
     gauge!("trueyaw_uptime_seconds").set(state.started.elapsed().as_secs_f64());
     handle().render()

@@ -10,9 +10,8 @@ use sqlx::PgPool;
 use super::auth::TokenVerifier;
 use super::latest::LatestReadings;
 use super::model_cache::ModelCache;
+use super::writeback::WriteBack;
 use crate::config::ServeSettings;
-use crate::ingest::health::HealthBoard;
-use crate::ingest::writer::WriterMetrics;
 
 /// A turbine of the served farm.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,11 +57,35 @@ impl Directory {
     }
 }
 
-/// Counters of an in-process poller, when `serve.run_poller` is on (for `/metrics`).
+/// What `/metrics` reports of an in-process poller: its writer's counters and its polls.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestCounts {
+    pub rows_written: u64,
+    pub rows_spooled: u64,
+    pub write_failures: u64,
+    pub spool_bytes: u64,
+    pub spool_segments: u64,
+    /// Polls answered, summed over the turbines.
+    pub polls_ok: u64,
+    /// Polls failed, summed over the turbines.
+    pub polls_failed: u64,
+}
+
+/// Counters of an in-process poller, when `serve.run_poller` is on (for `/metrics`). The poller
+/// is started by `app`, which hands serve only this way of reading it, so serve depends on
+/// none of ingest's types.
 #[derive(Clone)]
-pub struct IngestView {
-    pub health: Arc<HealthBoard>,
-    pub writer: Arc<WriterMetrics>,
+pub struct IngestView(Arc<dyn Fn() -> IngestCounts + Send + Sync>);
+
+impl IngestView {
+    /// A view that reads the counters with `counts` at every scrape.
+    pub fn new(counts: impl Fn() -> IngestCounts + Send + Sync + 'static) -> Self {
+        Self(Arc::new(counts))
+    }
+
+    pub fn counts(&self) -> IngestCounts {
+        (self.0)()
+    }
 }
 
 /// Shared state; clone freely.
@@ -86,7 +109,7 @@ pub struct StateInner {
     /// Open drift alerts by turbine id (their shift, degrees), as the drift watch last saw them.
     pub drift_open: arc_swap::ArcSwap<HashMap<i32, f64>>,
     /// Guarded write-back of yaw offsets to the Modbus turbines.
-    pub writeback: Arc<crate::serve::writeback::WriteBack>,
+    pub writeback: Arc<WriteBack>,
     /// Window length the drift watch reads, seconds (the poller's `windows.length_min`).
     pub window_length_s: i32,
     pub started: Instant,
