@@ -6,7 +6,7 @@
 //! that time. Unknown tokens are not cached (a flood of random tokens cannot grow memory).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use rand::RngCore;
@@ -104,16 +104,24 @@ impl TokenVerifier {
         Self { pool, cache: Mutex::new(HashMap::new()) }
     }
 
+    /// The cache, also when a panic while it was held poisoned the lock: every entry is a whole
+    /// value carrying its own check time, so whatever the panicking holder left is still safe to
+    /// use (at worst an entry is missing and the database is asked again), and one failed
+    /// request must not turn every later one into a panic.
+    fn cache(&self) -> MutexGuard<'_, HashMap<Vec<u8>, Cached>> {
+        self.cache.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The caller a secret belongs to; None for an unknown or revoked token.
     pub async fn verify(&self, secret: &str) -> Result<Option<Caller>, StoreError> {
         let h = hash(secret);
-        if let Some(c) = self.cache.lock().expect("token cache").get(&h)
+        if let Some(c) = self.cache().get(&h)
             && c.checked.elapsed() < CACHE_TTL
         {
             return Ok(Some(c.caller.clone()));
         }
         let Some(row) = store::tokens::find_token(&self.pool, &h).await? else {
-            self.cache.lock().expect("token cache").remove(&h);
+            self.cache().remove(&h);
             return Ok(None);
         };
         let Some(role) = Role::parse(&row.role) else { return Ok(None) };
@@ -121,7 +129,7 @@ impl TokenVerifier {
         // last_used_at is advisory: refreshed when the cache entry is, i.e. at most every CACHE_TTL
         store::tokens::touch_token(&self.pool, row.id).await?;
         let entry = Cached { caller: caller.clone(), token_id: row.id, checked: Instant::now() };
-        let mut cache = self.cache.lock().expect("token cache");
+        let mut cache = self.cache();
         cache.retain(|_, c| c.checked.elapsed() < CACHE_TTL && c.token_id != row.id);
         cache.insert(h, entry);
         Ok(Some(caller))
@@ -141,6 +149,22 @@ mod tests {
         assert!(a.secret.starts_with(&a.prefix));
         assert_eq!(a.hash, hash(&a.secret));
         assert_eq!(a.hash.len(), 32);
+    }
+
+    #[tokio::test]
+    async fn a_poisoned_cache_still_answers() {
+        let pool = sqlx::postgres::PgPoolOptions::new().connect_lazy("postgres://nobody@127.0.0.1:1/none").unwrap();
+        let v = TokenVerifier::new(pool);
+        std::thread::scope(|s| {
+            let _ = s
+                .spawn(|| {
+                    let _held = v.cache.lock().unwrap();
+                    panic!("a request panicked while holding the cache");
+                })
+                .join();
+        });
+        assert!(v.cache.is_poisoned());
+        assert!(v.cache().is_empty());
     }
 
     #[test]
