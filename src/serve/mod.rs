@@ -16,6 +16,7 @@ pub mod router;
 pub mod scada;
 pub mod server;
 pub mod state;
+pub mod supervisor;
 pub mod writeback;
 
 pub use server::Server;

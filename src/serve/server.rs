@@ -1,6 +1,6 @@
 //! `trueyaw serve` assembled: registers the farm's turbines, loads the active models, binds the
 //! API and SCADA listeners (so tests can bind port 0 and read the ports back), and runs the
-//! servers and the cache-refreshing tasks until stopped.
+//! servers and the cache-refreshing tasks under one [`Supervisor`] until stopped.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,6 +18,7 @@ use super::live::{LiveStatus, live};
 use super::model_cache::ModelCache;
 use super::scada::{ScadaServer, ScadaSource, ScadaStatus, ScadaValues};
 use super::state::{AppState, Directory, IngestView, StateInner, TurbineInfo};
+use super::supervisor::Supervisor;
 use super::writeback::{WriteBack, WriteBackTurbine};
 use crate::config::{FarmConfig, SourceConfig};
 use crate::store;
@@ -111,33 +112,33 @@ impl Server {
         self.state.clone()
     }
 
-    /// Serves until `stop`, then lets in-flight requests finish.
+    /// Serves until `stop`, then lets in-flight requests finish. If any of the servers or
+    /// background tasks ends before `stop` (fails, panics or returns), the others are stopped
+    /// too and its failure is returned: a process half serving is worse than one restarted.
     pub async fn run(self, stop: CancellationToken) -> anyhow::Result<()> {
         let state = self.state;
-        let mut tasks = tokio::task::JoinSet::new();
-        tasks.spawn(state.models.clone().listen(stop.clone()));
+        let mut tasks = Supervisor::new(stop.clone());
+        tasks.spawn_infallible("model change listener", state.models.clone().listen(stop.clone()));
         let period = Duration::from_millis(state.settings.latest_refresh_ms);
-        tasks.spawn(state.latest.clone().run(state.pool.clone(), state.farm_id, period, stop.clone()));
-        tasks.spawn(super::drift_watch::run(state.clone(), stop.clone()));
-        tasks.spawn(super::writeback::schedule::run(state.writeback.clone(), state.models.clone(), stop.clone()));
+        let latest = state.latest.clone().run(state.pool.clone(), state.farm_id, period, stop.clone());
+        tasks.spawn_infallible("latest readings refresh", latest);
+        // Off (0) means not started, rather than a task that returns at once and would count as
+        // ending early.
+        if state.settings.drift_watch_every_s > 0 {
+            tasks.spawn_infallible("drift watch", super::drift_watch::run(state.clone(), stop.clone()));
+        }
+        let writeback = super::writeback::schedule::run(state.writeback.clone(), state.models.clone(), stop.clone());
+        tasks.spawn_infallible("write-back loop", writeback);
         if let Some(scada) = self.scada {
             let stop = stop.clone();
-            tasks.spawn(async move {
-                if let Err(e) = scada.run(stop).await {
-                    tracing::error!(error = %e, "SCADA server stopped");
-                }
-            });
+            tasks.spawn("SCADA server", async move { Ok(scada.run(stop).await?) });
         }
         tracing::info!(api = %self.api.local_addr()?, farm = %state.farm, "serving");
         let app = super::router::app(state.clone());
         let shutdown = stop.clone();
-        axum::serve(self.api, app)
-            .with_graceful_shutdown(async move { shutdown.cancelled().await })
-            .await
-            .context("HTTP server failed")?;
-        stop.cancel();
-        while tasks.join_next().await.is_some() {}
-        Ok(())
+        let http = axum::serve(self.api, app).with_graceful_shutdown(async move { shutdown.cancelled().await });
+        tasks.spawn("HTTP server", async move { Ok(http.await?) });
+        tasks.run().await
     }
 }
 
