@@ -27,6 +27,9 @@ pub async fn farm_breaks(
         Ok(b) => {
             let n: usize = b.iter().map(|(_, t)| t.len()).sum();
             tracing::info!(turbines = b.len(), change_points = n, "direction change points from the farm consensus");
+            for (turbine_id, times) in &b {
+                tracing::debug!(turbine_id, change_points = times.len(), "direction change points of one turbine");
+            }
             Ok(b.into_iter().collect())
         }
         Err(e) => {

@@ -70,6 +70,12 @@ pub struct Normalizer {
     /// `NeuralConfig::air_density` off, or a model saved before it existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub density_ref_temp_k: Option<f64>,
+    /// How much more a drift block's mean residual varied than independent windows would make
+    /// it (`evidence::block_variance_inflation`), when `NeuralConfig::evidence_scaled_drift`
+    /// scaled the drift penalty by its square root; `None`: not measured (option off, or a model
+    /// saved before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_variance_inflation: Option<f64>,
     /// Wind speed of the first node of R's grid, m/s (nodes every [`R_GRID_STEP_MS`]).
     pub r_grid_start_ms: f64,
     /// Nodes of R's grid (at least 2).
@@ -126,6 +132,7 @@ impl Normalizer {
             rotor_state: false,
             anemometer_yaw: false,
             density_ref_temp_k: None,
+            drift_variance_inflation: None,
             r_grid_start_ms,
             r_grid_nodes,
         }
@@ -150,6 +157,11 @@ impl Normalizer {
             None if b == 0 => self.t0,
             None => self.t0 + chrono::Duration::seconds((b as f64 * self.block_days * 86_400.0).round() as i64),
         }
+    }
+
+    /// Factor the drift penalty was trained with: `√VIF` where it was measured, else 1.
+    pub fn drift_penalty_scale(&self) -> f64 {
+        self.drift_variance_inflation.map_or(1.0, f64::sqrt)
     }
 
     /// Whether block `b` starts at a direction change point.
@@ -412,6 +424,7 @@ mod tests {
             rotor_state: false,
             anemometer_yaw: false,
             density_ref_temp_k: None,
+            drift_variance_inflation: None,
             r_grid_start_ms: 3.0,
             r_grid_nodes: 2,
         };

@@ -375,3 +375,28 @@ fn an_anemometer_that_reads_more_in_yaw_does_not_push_the_vane_error_outward() {
     assert!(got < 6.3 && got > 4.2, "{got}");
     assert!(outward - got > 0.7, "the term no longer takes the over-read out: {got} against {outward} blind");
 }
+
+#[test]
+fn weather_that_lasts_days_buys_no_drift_steps_when_the_penalty_weighs_the_evidence() {
+    // a static vane all year; performance departs from the curve for days at a time (AR(1) with a
+    // two-day memory, 6 % spread), as atmospheric stability makes it do on a real farm
+    let mut w = Synth::new(|_| 3.0).windows(31, YEAR);
+    let rho = (-1.0_f64 / 288.0).exp();
+    let innovation = rand_distr::Normal::new(0.0, 0.06 * (1.0 - rho * rho).sqrt()).unwrap();
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(32);
+    let mut weather = 0.0;
+    for x in &mut w {
+        weather = rho * weather + rand_distr::Distribution::sample(&innovation, &mut rng);
+        x.power_kw *= 1.0 + weather;
+    }
+    let w = prepared(&w);
+    let blind = fit(&w, &test_cfg());
+    let weighed_fit = estimate_neural(&w, &test_cfg().with_evidence_scaled_drift(true)).expect("trains");
+    let weighed = weighed_fit.to_estimate("T1");
+    let vif = weighed_fit.parts().0.drift_variance_inflation.expect("measured");
+    println!("VIF {vif:.0}; events blind {:?}; weighed {:?}", blind.drift_events, weighed.drift_events);
+    assert!(vif > 20.0, "two-day weather at 6 %: VIF {vif}");
+    assert!(blind.drift_events.len() >= 2, "the blind penalty should buy steps here: {:?}", blind.drift_events);
+    assert!(weighed.drift_events.is_empty(), "{:?}", weighed.drift_events);
+    assert!((weighed.vane_error_deg.unwrap() - 3.0).abs() < 1.0, "{:?}", weighed.vane_error_deg);
+}
