@@ -118,6 +118,7 @@ mod data;
 mod evidence;
 mod inference;
 mod network;
+mod steps;
 mod training;
 
 use burn::prelude::*;
@@ -173,6 +174,13 @@ pub struct NeuralConfig {
     /// need refitting without the penalty once chosen before this can be the default.
     #[config(default = false)]
     pub evidence_scaled_drift: bool,
+    /// Choose the drift steps by a change-point search over per-block drift estimates whose
+    /// variance is weighed by the evidence (`steps`), then refit each member with the drift
+    /// tied to those steps and no drift penalty (`training::refit_member`): the drift is then
+    /// flat between steps, and a step takes the size the data give it instead of the size the
+    /// L1 penalty leaves it.
+    #[config(default = false)]
+    pub relaxed_drift: bool,
     /// Factor on `drift_penalty` for a step at a direction change point: the direction already
     /// says something moved there, so power needs less evidence to place a step, and the step
     /// is shrunk less (the L1 shrinkage otherwise leaves the current state partly before it).
@@ -264,7 +272,7 @@ pub struct NeuralConfig {
 /// Fields `config.json` gained after models were first saved, with the value that reproduces
 /// how a model saved without them was trained and reported (no change points, intervals as
 /// the ensemble gave them, change points read one at a time as drift events).
-fn added_config_fields() -> [(&'static str, serde_json::Value); 12] {
+fn added_config_fields() -> [(&'static str, serde_json::Value); 13] {
     [
         ("break_penalty_factor", 1.0.into()),
         ("interval_inflation", 1.0.into()),
@@ -278,6 +286,7 @@ fn added_config_fields() -> [(&'static str, serde_json::Value); 12] {
         ("spread_steepness_starts", false.into()),
         ("anemometer_start_max", 0.2.into()),
         ("evidence_scaled_drift", false.into()),
+        ("relaxed_drift", false.into()),
     ]
 }
 
@@ -397,33 +406,59 @@ pub fn estimate_neural_with_breaks(
     let mut train_cfg = cfg.clone();
     train_cfg.drift_penalty *= norm.drift_penalty_scale();
     let train_cfg = &train_cfg;
-    let train = |m: usize| {
-        let seed = cfg.seed.wrapping_add(m as u64);
+    let member_seed = |m: usize| cfg.seed.wrapping_add(m as u64);
+    let first = in_parallel(cfg.ensemble_size, |m| {
+        let seed = member_seed(m);
         let start = if cfg.spread_steepness_starts {
             network::SteepnessStart::spread(m, cfg.ensemble_size, cfg.anemometer_start_max)
         } else {
             network::SteepnessStart::default()
         };
         training::train_member(windows, &data::bootstrap(windows, seed), &norm, train_cfg, start, seed)
+    });
+    let (members, reports): (Vec<_>, Vec<_>) = if cfg.relaxed_drift && norm.centred_drift {
+        let penalised: Vec<_> = first.iter().map(|(m, _)| m.valid()).collect();
+        let vif = norm.drift_variance_inflation.unwrap_or_else(|| evidence::block_variance_inflation(windows, &norm));
+        let steps = steps::drift_step_blocks(&penalised, windows, &norm, vif);
+        in_parallel(cfg.ensemble_size, |m| {
+            let (model, report) = first[m].clone();
+            let seed = member_seed(m);
+            training::refit_member(
+                model,
+                report,
+                &steps,
+                windows,
+                &data::bootstrap(windows, seed),
+                &norm,
+                train_cfg,
+                seed,
+            )
+        })
+        .into_iter()
+        .unzip()
+    } else {
+        first.into_iter().map(|(m, r)| (m.valid(), r)).unzip()
     };
-    // members are independent: one thread each, up to the cores available (results keep member
-    // order, so the fit does not depend on the thread count)
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(cfg.ensemble_size);
-    let mut trained: Vec<Option<(network::VaneNet, TrainReport)>> = vec![None; cfg.ensemble_size];
+    Ok(NeuralFit::new(cfg.clone(), norm, members, reports, windows))
+}
+
+/// `f(0..n)`, one thread per core up to `n` (members are independent); results keep their
+/// order, so a fit does not depend on the thread count.
+fn in_parallel<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism().map_or(1, |c| c.get()).min(n).max(1);
+    let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
     std::thread::scope(|s| {
+        let f = &f;
         let chunks: Vec<_> = (0..threads)
-            .map(|t| {
-                s.spawn(move || (t..cfg.ensemble_size).step_by(threads).map(|m| (m, train(m))).collect::<Vec<_>>())
-            })
+            .map(|t| s.spawn(move || (t..n).step_by(threads).map(|m| (m, f(m))).collect::<Vec<_>>()))
             .collect();
         for chunk in chunks {
-            for (m, member) in chunk.join().expect("training thread panicked") {
-                trained[m] = Some(member);
+            for (m, value) in chunk.join().expect("training thread panicked") {
+                out[m] = Some(value);
             }
         }
     });
-    let (members, reports) = trained.into_iter().map(|m| m.expect("every member trained")).unzip();
-    Ok(NeuralFit::new(cfg.clone(), norm, members, reports, windows))
+    out.into_iter().map(|v| v.expect("every member trained")).collect()
 }
 
 #[cfg(test)]

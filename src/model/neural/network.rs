@@ -136,6 +136,12 @@ pub struct VaneNet {
     /// the normalisation when the member is built; not part of the weight file.
     #[module(skip)]
     centred_drift: bool,
+    /// While the drift is refitted on the steps the L1 penalty chose ([`VaneNet::tie_drift`]):
+    /// for each drift parameter, the one whose value it takes (the first block of its
+    /// segment). `None` otherwise; never part of the weight file (the tie is written into the
+    /// parameters before a member is saved).
+    #[module(skip)]
+    tied_drift: Option<Vec<i64>>,
     /// Performance level of each drift block, log scale, centred on its mean, shape
     /// `[max(n_blocks, 2)]`; `None` unless `NeuralConfig::block_levels`. Why: on field data the
     /// power of a season or a week moves for reasons besides yaw (air density, soiling, icing,
@@ -193,6 +199,7 @@ impl VaneNet {
             offset: scalar_param(0.0, device),
             drift: Param::from_tensor(Tensor::zeros([n_drift], device)),
             centred_drift,
+            tied_drift: None,
             level: norm.block_levels.then(|| Param::from_tensor(Tensor::zeros([n_blocks.max(2)], device))),
             p_raw: scalar_param(unsquash(start.cos_exponent, P_RANGE), device),
             k_raw: scalar_param(0.0, device),
@@ -226,13 +233,54 @@ impl VaneNet {
     /// # Shapes
     /// - output: `[max(n_blocks, 2)]` (the last entry unused when there is one block)
     pub fn drift_deg(&self) -> Tensor<1> {
-        let d = self.drift.val();
+        let mut d = self.drift.val();
+        if let Some(rep) = &self.tied_drift {
+            let rep = Tensor::<1, Int>::from_data(TensorData::new(rep.clone(), [rep.len()]), &d.device());
+            d = d.select(0, rep);
+        }
         if self.centred_drift {
             let mean = d.clone().mean();
             return (d - mean).mul_scalar(DEG_PER_UNIT);
         }
         let zero = Tensor::<1>::zeros([1], &d.device());
         Tensor::cat(vec![zero, d], 0).mul_scalar(DEG_PER_UNIT)
+    }
+
+    /// Ties the drift to segments for the relaxed refit: block b takes the value of block
+    /// `segment_of[b]` (the first block of its segment), so only the steps at segment starts
+    /// remain free. Each segment starts at the mean of its blocks' drift, the nearest tied
+    /// state to the penalised fit. Centred drift only (the pinned gauge of older models is
+    /// never retrained).
+    ///
+    /// Why a tie rather than a second penalty: a chosen step is then fitted at the size the
+    /// data give it, and the drift between steps stays exactly flat.
+    pub fn tie_drift(mut self, segment_of: &[usize]) -> Self {
+        debug_assert!(self.centred_drift, "only centred drift is refitted");
+        let values: Vec<f32> = self.drift.val().into_data().iter::<f32>().collect();
+        let mut sums = vec![(0.0_f64, 0usize); values.len()];
+        for (b, &v) in values.iter().enumerate() {
+            sums[segment_of[b]].0 += f64::from(v);
+            sums[segment_of[b]].1 += 1;
+        }
+        let start: Vec<f32> =
+            (0..values.len()).map(|b| (sums[segment_of[b]].0 / sums[segment_of[b]].1 as f64) as f32).collect();
+        self.drift = self.drift.map(|d| {
+            let device = d.device();
+            Tensor::from_data(TensorData::new(start, [values.len()]), &device).require_grad()
+        });
+        self.tied_drift = Some(segment_of.iter().map(|&b| b as i64).collect());
+        self
+    }
+
+    /// Writes the tie of [`VaneNet::tie_drift`] into the drift parameters and lifts it, so
+    /// the member saves and predicts as it was refitted.
+    pub fn untie_drift(mut self) -> Self {
+        if let Some(rep) = self.tied_drift.take() {
+            let device = self.drift.val().device();
+            let rep = Tensor::<1, Int>::from_data(TensorData::new(rep.clone(), [rep.len()]), &device);
+            self.drift = self.drift.map(|d| d.select(0, rep));
+        }
+        self
     }
 
     /// Sum of `w_b · |d_b − d_{b−1}|` over consecutive blocks, degrees, shape `[1]` (the L1
