@@ -17,6 +17,11 @@
 //!    drift penalty is multiplied by √VIF (`evidence`: how much more a drift block's mean
 //!    residual against a model-free power curve varies than independent windows would make it).
 //!    Members train in parallel threads.
+//!    With [`NeuralConfig::relaxed_drift`], the penalised members only choose where the drift
+//!    steps: a change-point search over each block's own drift estimate, its variance weighed by
+//!    the same VIF (`steps`), picks the steps, and every member is refitted with its drift tied
+//!    to them and no drift penalty (`training::refit_member`), so a step keeps its full size and
+//!    the drift is flat between steps.
 //! 3. Per 1 m/s bin 3..=15 m/s, evaluate each member's e at the bin centre, in the current state (after the last drift
 //!    block). Point = member mean; 95 % interval = mean ± t(0.975, M−1) · sd over members.
 //! 4. Operating value = window-count-weighted mean over the 4-11 m/s bins, same interval rule.
@@ -86,6 +91,10 @@
 //! drift piecewise constant on the block grid (a step inside a block is split between two block
 //! changes or shows at the nearer boundary). The L1 penalty shrinks steps: a 3 deg step came out as
 //! a 2.0 deg event plus sub-threshold catch-ups; the current state still carried the full 3.1 deg.
+//! Trained by Adam, the penalty does not make the drift sparse either (every parameter moves by
+//! about the learning rate), so under a heavy penalty a step becomes a ramp; the relaxed refit
+//! (`NeuralConfig::relaxed_drift`) chooses steps by their own evidence instead and assumes the
+//! block estimates independent once weighed by the VIF (`steps`).
 //!
 //! # Uncertainty, honestly
 //! The interval is the spread of a small bootstrap ensemble, inflated by the Student t factor

@@ -167,6 +167,10 @@ fn saved_model_loads_and_predicts_the_same() {
         let cfg = test_cfg().with_steps(40).with_batch_size(512).with_block_levels(levels);
         saved_and_loaded_agree(&estimate_neural(&w, &cfg).expect("trains"));
     }
+    // refitted with its drift tied: the tie is in the saved weights, not in the training state
+    let w = prepared(&with_step(35, YEAR / 8, YEAR / 16, 4.0));
+    let cfg = test_cfg().with_steps(60).with_batch_size(512).with_relaxed_drift(true);
+    saved_and_loaded_agree(&estimate_neural(&w, &cfg).expect("trains"));
 }
 
 fn saved_and_loaded_agree(fit: &NeuralFit) {

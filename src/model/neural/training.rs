@@ -143,7 +143,7 @@ fn run_adam(
     let weights = norm.step_penalty_weights(cfg.break_penalty_factor);
     let step_weights = Tensor::<1>::from_data(TensorData::new(weights.clone(), [weights.len()]), &batches.device);
     let mut optim = AdamConfig::new().init();
-    let (mut best, mut since_best, mut acc) = (f64::INFINITY, 0, 0.0);
+    let (mut best, mut since_best, mut acc, mut since_check) = (f64::INFINITY, 0, 0.0, 0);
     let mut report = TrainReport { steps: 0, loss: f64::NAN };
     let (lr_start, lr_end) = stage.lr;
     for step in 0..stage.steps {
@@ -158,13 +158,14 @@ fn run_adam(
             loss = loss + level_steps.mul_scalar(cfg.level_penalty);
         }
         acc += f64::from(loss.clone().into_scalar::<f32>());
+        since_check += 1;
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         // large early moves, then settle below batch noise
         let lr = lr_start * (lr_end / lr_start).powf(step as f64 / stage.steps as f64);
         model = optim.step(lr, model, grads);
         if (step + 1) % CHECK_EVERY == 0 {
             let mean = acc / CHECK_EVERY as f64;
-            acc = 0.0;
+            (acc, since_check) = (0.0, 0);
             report = TrainReport { steps: step + 1, loss: mean };
             if mean < best * (1.0 - cfg.plateau_tolerance) {
                 (best, since_best) = (mean, 0);
@@ -175,6 +176,10 @@ fn run_adam(
                 }
             }
         }
+    }
+    if report.steps == 0 && since_check > 0 {
+        // a budget shorter than one check interval: the loss over the steps it ran
+        report = TrainReport { steps: since_check, loss: acc / since_check as f64 };
     }
     (model, report)
 }
