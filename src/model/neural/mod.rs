@@ -18,10 +18,11 @@
 //!    residual against a model-free power curve varies than independent windows would make it).
 //!    Members train in parallel threads.
 //!    With [`NeuralConfig::relaxed_drift`], the penalised members only choose where the drift
-//!    steps: a change-point search over each block's own drift estimate, its variance weighed by
-//!    the same VIF (`steps`), picks the steps, and every member is refitted with its drift tied
-//!    to them and no drift penalty (`training::refit_member`), so a step keeps its full size and
-//!    the drift is flat between steps.
+//!    steps: per member and on its own resample, a change-point search over each block's own
+//!    drift estimate, its variance weighed by the same VIF (`steps`), picks the steps, and the
+//!    member is refitted with its drift tied to them and no drift penalty
+//!    (`training::refit_member`), so a step keeps its full size and the drift is flat between
+//!    steps.
 //! 3. Per 1 m/s bin 3..=15 m/s, evaluate each member's e at the bin centre, in the current state (after the last drift
 //!    block). Point = member mean; 95 % interval = mean ± t(0.975, M−1) · sd over members.
 //! 4. Operating value = window-count-weighted mean over the 4-11 m/s bins, same interval rule.
@@ -426,22 +427,13 @@ pub fn estimate_neural_with_breaks(
         training::train_member(windows, &data::bootstrap(windows, seed), &norm, train_cfg, start, seed)
     });
     let (members, reports): (Vec<_>, Vec<_>) = if cfg.relaxed_drift && norm.centred_drift {
-        let penalised: Vec<_> = first.iter().map(|(m, _)| m.valid()).collect();
         let vif = norm.drift_variance_inflation.unwrap_or_else(|| evidence::block_variance_inflation(windows, &norm));
-        let steps = steps::drift_step_blocks(&penalised, windows, &norm, vif);
         in_parallel(cfg.ensemble_size, |m| {
             let (model, report) = first[m].clone();
             let seed = member_seed(m);
-            training::refit_member(
-                model,
-                report,
-                &steps,
-                windows,
-                &data::bootstrap(windows, seed),
-                &norm,
-                train_cfg,
-                seed,
-            )
+            let resample = data::bootstrap(windows, seed);
+            let steps = steps::drift_step_blocks(&model.valid(), windows, &resample, &norm, vif);
+            training::refit_member(model, report, &steps, windows, &resample, &norm, train_cfg, seed)
         })
         .into_iter()
         .unzip()

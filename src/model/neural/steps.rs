@@ -10,16 +10,19 @@
 //! their own evidence instead, and sized by the unpenalised refit (`training::refit_member`).
 //!
 //! # Steps
-//! 1. Per member and block, the drift the block's windows alone would give with the rest of
-//!    the member fixed: the squared-error sum of its windows at e shifted by −1, 0, +1 deg is
+//! Every member runs these steps on its own bootstrap resample, so the ensemble repeats the
+//! selection as well as the fit: where the data leave it open whether or where the drift
+//! stepped, the members choose differently and the interval carries that uncertainty (one
+//! selection shared by all members would hide it, and did: it served confidently wrong
+//! turbines on the field profile).
+//! 1. Per block, the drift the block's windows alone would give with the rest of the member
+//!    fixed: the squared-error sum of its windows at e shifted by −1, 0, +1 deg is
 //!    a parabola (one Gauss-Newton step), whose vertex is the estimate and whose curvature
 //!    `Σ J²` gives its variance `σ²/Σ J²` (σ² the block's mean squared residual). A block
 //!    whose parabola opens downward or that has fewer than [`MIN_BLOCK_WINDOWS`] windows has no
 //!    estimate.
-//! 2. Per block, the members' mean estimate and mean variance (members see resamples of the
-//!    same windows, so their variances are not divided by M), the variance times the evidence's
-//!    VIF (`evidence`): where power departs from the curve for days, a block's windows are worth
-//!    fewer independent ones.
+//! 2. Each block's variance times the evidence's VIF (`evidence`): where power departs from
+//!    the curve for days, a block's windows are worth fewer independent ones.
 //! 3. Optimal partitioning of that sequence into segments of constant drift: minimise
 //!    `Σ (d_b − μ_segment)² / var_b + β · segments` by dynamic programming, β = 2 ln n (n the
 //!    blocks with an estimate; the Schwarz criterion for a change in a normal mean of known
@@ -34,7 +37,8 @@
 //! # Sources
 //! Killick, Fearnhead & Eckley (2012), optimal partitioning and PELT, for the search; Schwarz
 //! (1978) for the penalty; Meinshausen (2007), the relaxed lasso, for selecting with one fit
-//! and sizing with another.
+//! and sizing with another; Efron (2014), estimation and accuracy after model selection, for
+//! repeating the selection inside the bootstrap.
 
 use burn::prelude::*;
 
@@ -55,33 +59,34 @@ pub struct BlockDrift {
     pub variance: f64,
 }
 
-/// The blocks where the drift steps (step 3 of the module docs), ascending, never block 0.
-pub fn drift_step_blocks(members: &[VaneNet], w: &[OperatingWindow], norm: &Normalizer, vif: f64) -> Vec<usize> {
-    let per_member: Vec<Vec<Option<BlockDrift>>> = members.iter().map(|m| block_drifts(m, w, norm)).collect();
-    let pooled: Vec<Option<BlockDrift>> = (0..norm.n_blocks)
-        .map(|b| {
-            let got: Vec<BlockDrift> = per_member.iter().filter_map(|d| d[b]).collect();
-            // a block counts only where every member could estimate it
-            (got.len() == members.len() && !got.is_empty()).then(|| {
-                let n = got.len() as f64;
-                BlockDrift {
-                    drift_deg: got.iter().map(|d| d.drift_deg).sum::<f64>() / n,
-                    variance: vif.max(1.0) * got.iter().map(|d| d.variance).sum::<f64>() / n,
-                }
-            })
-        })
+/// The blocks where one member's drift steps (steps 1-3 of the module docs), ascending, never
+/// block 0. `idx` is the member's own resample, so each member repeats the selection.
+pub fn drift_step_blocks(
+    member: &VaneNet,
+    w: &[OperatingWindow],
+    idx: &[usize],
+    norm: &Normalizer,
+    vif: f64,
+) -> Vec<usize> {
+    let weighed: Vec<Option<BlockDrift>> = block_drifts(member, w, idx, norm)
+        .into_iter()
+        .map(|d| d.map(|d| BlockDrift { variance: vif.max(1.0) * d.variance, ..d }))
         .collect();
-    partition(&pooled)
+    partition(&weighed)
 }
 
-/// Step 1 of the module docs for one member: each block's drift estimate, `None` where it has
-/// none.
-pub fn block_drifts(member: &VaneNet, w: &[OperatingWindow], norm: &Normalizer) -> Vec<Option<BlockDrift>> {
+/// Step 1 of the module docs for one member: each block's drift estimate from the windows
+/// `w[idx]` (a resample: a window drawn twice counts twice), `None` where it has none.
+pub fn block_drifts(
+    member: &VaneNet,
+    w: &[OperatingWindow],
+    idx: &[usize],
+    norm: &Normalizer,
+) -> Vec<Option<BlockDrift>> {
     let device = Device::flex();
-    let all: Vec<usize> = (0..w.len()).collect();
-    let batch = Batch::new(w, &all, norm, &device);
+    let batch = Batch::new(w, idx, norm, &device);
     let current = to_vec(member.drift_deg());
-    let blocks: Vec<usize> = w.iter().map(|x| norm.block_of(x.time)).collect();
+    let blocks: Vec<usize> = idx.iter().map(|&i| norm.block_of(w[i].time)).collect();
     let target = to_vec(batch.target.clone());
     // e + h is the same as the vane reading − h: γ and everything after depends on vane − e
     let sse = |h: f64| {
