@@ -4,9 +4,11 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::app::database::PrivateDatabase;
+use crate::model::training::{Gates, Method, Period, TrainOptions};
 
 #[derive(Debug, Parser)]
 #[command(name = "trueyaw", version, about = "Learns each wind turbine's vane error and serves yaw corrections")]
@@ -353,8 +355,8 @@ pub struct TrainArgs {
     #[arg(long)]
     pub turbine: Option<String>,
     /// Estimation method: the neural model, or the OpenOA-style binned baseline.
-    #[arg(long, value_enum, default_value_t = crate::app::train::Method::Neural)]
-    pub method: crate::app::train::Method,
+    #[arg(long, default_value = "neural", value_parser = one_of::<Method>(METHODS))]
+    pub method: Method,
     /// Window length to train on, minutes (windows of other lengths are ignored).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1440))]
     pub window_min: u32,
@@ -403,31 +405,29 @@ fn neural_setting(s: &str) -> Result<(String, serde_json::Value), String> {
 }
 
 impl TrainArgs {
-    /// The training options (default data preparation and binned settings).
-    pub fn options(&self) -> crate::app::train::TrainOptions {
-        let all = crate::app::train::Period::default();
-        crate::app::train::TrainOptions {
-            farm: self.farm.clone(),
+    /// The training options: [`TrainOptions::new`] with the flags applied.
+    pub fn options(&self) -> TrainOptions {
+        let defaults = TrainOptions::new(&self.farm);
+        let all = Period::default();
+        TrainOptions {
             turbine: self.turbine.clone(),
             method: self.method,
             length_s: self.window_min as i32 * 60,
             models_dir: self.models_dir.clone(),
-            gates: crate::app::train::Gates {
+            gates: Gates {
                 min_windows: self.min_windows,
                 min_bins: self.min_bins,
                 max_ci95_width_deg: self.max_ci95_width_deg,
             },
-            prep: Default::default(),
-            binned: Default::default(),
-            neural: crate::model::neural::NeuralConfig::new()
+            neural: defaults
+                .neural
+                .clone()
                 .with_reference_power(self.reference_power)
                 .with_settings(&self.neural_settings)
                 .expect("each --neural-set was checked against this config while parsing"),
             north_reference: self.north_reference.clone(),
-            period: crate::app::train::Period {
-                from: self.since.unwrap_or(all.from),
-                to: self.until.unwrap_or(all.to),
-            },
+            period: Period { from: self.since.unwrap_or(all.from), to: self.until.unwrap_or(all.to) },
+            ..defaults
         }
     }
 }
@@ -455,13 +455,52 @@ pub struct EvaluateArgs {
     pub format: crate::app::evaluate::EvalFormat,
 }
 
-/// The training options `trueyaw train --farm <farm>` would use: the defaults for scheduled and
-/// API-requested training in `serve`.
-pub fn default_train_options(farm: &str) -> crate::app::train::TrainOptions {
-    #[derive(Parser)]
-    struct Defaults {
-        #[command(flatten)]
-        train: TrainArgs,
+/// `train --method`: each method with its line of help.
+const METHODS: &[(&str, &str)] = &[
+    ("neural", "The structured Burn model with drift and ensemble intervals (`model::neural`)"),
+    ("binned", "Per-bin power-peak fit, NREL OpenOA's StaticYawMisalignment (`model::binned`)"),
+];
+
+/// A parser for a type of a lower layer, which knows nothing of clap: `--help` lists `values`
+/// (name, help) as `value_enum` would, only those are accepted, and the type's `FromStr` turns
+/// the name into the value.
+pub(super) fn one_of<T>(values: &'static [(&'static str, &'static str)]) -> impl TypedValueParser<Value = T>
+where
+    T: std::str::FromStr + Clone + Send + Sync + 'static,
+    T::Err: std::fmt::Display,
+{
+    let possible = values.iter().map(|&(name, help)| PossibleValue::new(name).help(help));
+    PossibleValuesParser::new(possible).try_map(|name: String| name.parse::<T>().map_err(|e| e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Command {
+        Cli::try_parse_from(std::iter::once("trueyaw").chain(args.iter().copied())).unwrap().command
     }
-    Defaults::parse_from(["train", "--farm", farm]).train.options()
+
+    #[test]
+    fn every_listed_method_parses_into_its_type() {
+        for (name, _) in METHODS {
+            assert_eq!(name.parse::<Method>().unwrap().as_str(), *name);
+        }
+    }
+
+    #[test]
+    fn train_without_flags_uses_the_typed_defaults() {
+        let Command::Train(args) = parse(&["train", "--farm", "f"]) else { panic!("not train") };
+        assert_eq!(format!("{:?}", args.options()), format!("{:?}", TrainOptions::new("f")));
+    }
+
+    #[test]
+    fn train_flags_reach_the_options() {
+        let args = ["train", "--farm", "f", "--method", "binned", "--window-min", "5", "--since", "2025-03-01"];
+        let Command::Train(args) = parse(&args) else { panic!("not train") };
+        let opts = args.options();
+        assert_eq!((opts.method, opts.length_s), (Method::Binned, 300));
+        assert_eq!(opts.period.from.to_rfc3339(), "2025-03-01T00:00:00+00:00");
+        assert_eq!(opts.period.to, Period::default().to);
+    }
 }

@@ -22,8 +22,7 @@ use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use super::estimates::farm_id;
-use super::train::{TrainError, fmt_deg};
+use crate::model::training::{TrainError, farm_id, fmt_deg};
 use crate::model::{DriftEvent, VaneErrorEstimate};
 use crate::sim::truth::{DriftEventTruth, Truth, TurbineTruth};
 use crate::sim::vane::DriftKind;

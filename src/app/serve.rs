@@ -21,7 +21,7 @@ pub struct ServeOptions {
     /// When to start a private PostgreSQL instead (without a given URL).
     pub private_database: PrivateDatabase,
     /// Training settings for scheduled and requested jobs.
-    pub train: super::train::TrainOptions,
+    pub train: crate::model::training::TrainOptions,
 }
 
 /// Runs everything until a signal (or `stop`, for callers that embed it). A private
@@ -60,7 +60,7 @@ async fn run_on(
             poll_every: Duration::from_secs(5),
             lease: Duration::from_secs(3600),
             // trains on the windows the poller makes (`windows.length_min`)
-            train: super::train::TrainOptions {
+            train: crate::model::training::TrainOptions {
                 farm: config.farm.name.clone(),
                 length_s: config.windows.length_min as i32 * 60,
                 ..opts.train.clone()

@@ -1,8 +1,10 @@
 //! Vane-error estimation from operating data: data preparation ([`prep`]) and the baseline
-//! per-bin power-peak estimator ([`binned`], NREL OpenOA's StaticYawMisalignment method), and
-//! the serving-side evaluator of a registered model ([`correction`]).
-//! Pure functions on in-memory windows; loading them from the store is the caller's job.
-//! Uses `domain` and `store` types only, never `ingest`, `sim` or `app`.
+//! per-bin power-peak estimator ([`binned`], NREL OpenOA's StaticYawMisalignment method), the
+//! Burn estimator ([`neural`]), the serving-side evaluator of a registered model
+//! ([`correction`]) and training a farm into the model registry ([`training`]).
+//! The estimators are pure functions on in-memory windows; [`training`] loads them from the
+//! store and registers models there.
+//! Uses `domain` and `store` types only, never `ingest`, `sim`, `serve` or `app`.
 
 pub mod air_density;
 pub mod binned;
@@ -15,6 +17,7 @@ pub mod prep;
 pub(crate) mod stats;
 #[cfg(test)]
 mod testdata;
+pub mod training;
 
 pub use binned::{BinEstimate, BinnedConfig, BinnedEstimate, CosExponent, SkipReason, estimate_binned};
 pub use correction::{Corrected, CorrectionError, CorrectionModel, OperatingPoint, VaneErrorAt};
