@@ -451,8 +451,17 @@ pub struct EvaluateArgs {
     #[arg(long)]
     pub farm: Option<String>,
     /// `both` prints the table then the JSON.
-    #[arg(long, value_enum, default_value_t = crate::app::evaluate::EvalFormat::Both)]
-    pub format: crate::app::evaluate::EvalFormat,
+    #[arg(long, value_enum, default_value_t = EvalFormat::Both)]
+    pub format: EvalFormat,
+}
+
+/// Output of `evaluate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EvalFormat {
+    /// The table, then the JSON.
+    Both,
+    Table,
+    Json,
 }
 
 /// `train --method`: each method with its line of help.

@@ -1,9 +1,10 @@
 //! Vane-error estimation from operating data: data preparation ([`prep`]) and the baseline
 //! per-bin power-peak estimator ([`binned`], NREL OpenOA's StaticYawMisalignment method), the
 //! Burn estimator ([`neural`]), the serving-side evaluator of a registered model
-//! ([`correction`]) and training a farm into the model registry ([`training`]).
-//! The estimators are pure functions on in-memory windows; [`training`] loads them from the
-//! store and registers models there.
+//! ([`correction`]), training a farm into the model registry ([`training`]) and scoring stored
+//! models against ground truth ([`evaluation`]).
+//! The estimators are pure functions on in-memory windows; [`training`] and [`evaluation`] load
+//! them from the store and register or read models there.
 //! Uses `domain` and `store` types only, never `ingest`, `sim`, `serve` or `app`.
 
 pub mod air_density;
@@ -12,6 +13,7 @@ pub mod consensus;
 pub mod correction;
 mod cosfit;
 pub mod estimate;
+pub mod evaluation;
 pub mod neural;
 pub mod prep;
 pub(crate) mod stats;
