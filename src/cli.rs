@@ -4,11 +4,16 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::app::database::PrivateDatabase;
-use crate::model::training::{Gates, Method, Period, TrainOptions};
+mod models;
+#[cfg(test)]
+mod tests;
+mod values;
+
+pub use self::models::{EstimatesArgs, EstimatesFormat, EvalFormat, EvaluateArgs, TrainArgs};
+use self::values::{PRIVATE_DATABASE, REPORT_FORMATS, day_divisor_minutes, one_of, positive_speedup, rfc3339};
+use crate::store::private_server::PrivateDatabase;
 
 #[derive(Debug, Parser)]
 #[command(name = "trueyaw", version, about = "Learns each wind turbine's vane error and serves yaw corrections")]
@@ -84,8 +89,8 @@ pub struct ReportArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Formats to write, comma separated.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,json,csv")]
-    pub format: Vec<crate::app::report::Format>,
+    #[arg(long, value_delimiter = ',', default_value = "html,json,csv", value_parser = one_of::<crate::report::Format>(REPORT_FORMATS))]
+    pub format: Vec<crate::report::Format>,
     /// Chromium or Chrome binary that prints `--format pdf` [default: chromium, chromium-browser
     /// or google-chrome on PATH].
     #[arg(long, env = "TRUEYAW_CHROMIUM")]
@@ -128,8 +133,8 @@ pub struct ServeArgs {
     /// from the installed binaries (data in ~/.cache/trueyaw/postgres-<major>, root:
     /// /var/cache/...; port 54329), stopped on exit. `=always` starts it even when the default
     /// answers.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = PrivateDatabase::Never, num_args = 0..=1,
-          default_missing_value = "auto", require_equals = true, hide_default_value = true)]
+    #[arg(long, value_name = "WHEN", default_value = "never", num_args = 0..=1, default_missing_value = "auto",
+          require_equals = true, hide_default_value = true, value_parser = one_of::<PrivateDatabase>(PRIVATE_DATABASE))]
     pub private_database: PrivateDatabase,
 }
 
@@ -234,15 +239,9 @@ pub struct DemoArgs {
     /// 127.0.0.1:5432, `always` even when something does, `never` waits for the default. Its
     /// data stays in ~/.cache/trueyaw/postgres-<major> (root: /var/cache/...) for the next run;
     /// it listens on 127.0.0.1:54329 and is stopped on exit.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = PrivateDatabase::Auto, num_args = 0..=1,
-          default_missing_value = "auto", require_equals = true)]
+    #[arg(long, value_name = "WHEN", default_value = "auto", num_args = 0..=1, default_missing_value = "auto",
+          require_equals = true, value_parser = one_of::<PrivateDatabase>(PRIVATE_DATABASE))]
     pub private_database: PrivateDatabase,
-}
-
-/// Speed-ups from 0.01 (slow motion) to 10,000 (a week in a minute).
-fn positive_speedup(s: &str) -> Result<f64, String> {
-    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
-    if (0.01..=10_000.0).contains(&v) { Ok(v) } else { Err(format!("{v} is outside 0.01..=10000")) }
 }
 
 #[derive(Debug, clap::Args)]
@@ -295,16 +294,16 @@ pub struct SynthArgs {
 }
 
 impl SynthArgs {
-    /// The generator's options, or a usage error (exit code 2) when `--start` is not on a
-    /// window boundary: historians stamp windows on the clock, and so do we.
-    pub fn options(&self) -> Result<crate::app::synth::SynthOptions, clap::Error> {
+    /// What to generate, or a usage error (exit code 2) when `--start` is not on a window
+    /// boundary: historians stamp windows on the clock, and so do we.
+    pub fn spec(&self) -> Result<crate::sim::history::HistorySpec, clap::Error> {
         let window_s = self.window_min * 60;
         if self.start.timestamp().rem_euclid(i64::from(window_s)) != 0 || self.start.timestamp_subsec_nanos() != 0 {
             let msg = format!("--start {} is not on a {}-minute window boundary\n", self.start, self.window_min);
             return Err(clap::Error::raw(clap::error::ErrorKind::ValueValidation, msg));
         }
         use crate::sim::physics::SimProfile;
-        let spec = crate::sim::history::HistorySpec {
+        Ok(crate::sim::history::HistorySpec {
             turbines: self.turbines as usize,
             days: self.days,
             seed: self.seed,
@@ -315,8 +314,7 @@ impl SynthArgs {
                 Profile::Realistic => SimProfile::realistic(),
                 Profile::Field => SimProfile::field(),
             },
-        };
-        Ok(crate::app::synth::SynthOptions { spec, out: self.out.clone() })
+        })
     }
 }
 
@@ -326,190 +324,4 @@ pub enum Profile {
     Clean,
     Realistic,
     Field,
-}
-
-/// Window lengths from 1 minute to 1 day that divide a day, so windows line up with midnight.
-fn day_divisor_minutes(s: &str) -> Result<u32, String> {
-    let v: u32 = s.parse().map_err(|_| format!("{s:?} is not a whole number of minutes"))?;
-    if (1..=1440).contains(&v) && 1440 % v == 0 { Ok(v) } else { Err(format!("{v} does not divide 1440 minutes")) }
-}
-
-/// RFC 3339, or a date alone meaning its midnight UTC.
-fn time_or_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        Ok(d) => Ok(d.and_time(chrono::NaiveTime::MIN).and_utc()),
-        Err(_) => rfc3339(s).map_err(|e| format!("{e} (nor a date YYYY-MM-DD)")),
-    }
-}
-
-fn rfc3339(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    chrono::DateTime::parse_from_rfc3339(s).map(|t| t.to_utc()).map_err(|e| format!("{s:?} is not RFC 3339: {e}"))
-}
-
-#[derive(Debug, clap::Args)]
-pub struct TrainArgs {
-    /// Farm whose turbines to train.
-    #[arg(long)]
-    pub farm: String,
-    /// Train only this turbine.
-    #[arg(long)]
-    pub turbine: Option<String>,
-    /// Estimation method: the neural model, or the OpenOA-style binned baseline.
-    #[arg(long, default_value = "neural", value_parser = one_of::<Method>(METHODS))]
-    pub method: Method,
-    /// Window length to train on, minutes (windows of other lengths are ignored).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1440))]
-    pub window_min: u32,
-    /// Root of the artifact directories (`<dir>/<farm>/<turbine>/<version>/`).
-    #[arg(long, default_value = "models")]
-    pub models_dir: PathBuf,
-    /// Gate: fewest operating windows after filtering.
-    #[arg(long, default_value_t = 1000)]
-    pub min_windows: usize,
-    /// Gate: fewest wind-speed bins of 4-11 m/s estimated from their own data.
-    #[arg(long, default_value_t = 4)]
-    pub min_bins: usize,
-    /// Gate: widest 95 % interval of the operating vane error, degrees.
-    #[arg(long, default_value_t = 4.0)]
-    pub max_ci95_width_deg: f64,
-    /// Measure north offsets against this (trusted) turbine instead of the farm consensus.
-    #[arg(long)]
-    pub north_reference: Option<String>,
-    /// Neural: learn from power divided by the farm's reference power in the same window (the
-    /// median of the other producing turbines) instead of power over wind speed cubed.
-    #[arg(long)]
-    pub reference_power: bool,
-    /// Learn only from windows starting at or after this time (RFC 3339, or a UTC date
-    /// YYYY-MM-DD), for example since a vane was replaced.
-    #[arg(long, value_parser = time_or_date)]
-    pub since: Option<chrono::DateTime<chrono::Utc>>,
-    /// Learn only from windows starting before this time (RFC 3339, or a UTC date YYYY-MM-DD).
-    #[arg(long, value_parser = time_or_date)]
-    pub until: Option<chrono::DateTime<chrono::Utc>>,
-    /// Neural: set one hyper-parameter of `config.json`, as KEY=VALUE with a JSON value (for
-    /// example `drift_penalty=5e-7` or `ensemble_size=7`); repeatable. For experiments: the
-    /// defaults are what the accuracy benchmark measured.
-    #[arg(long = "neural-set", value_name = "KEY=VALUE", value_parser = neural_setting)]
-    pub neural_settings: Vec<(String, serde_json::Value)>,
-}
-
-/// One `--neural-set KEY=VALUE`, checked against the default config on its own so a bad key or
-/// value is refused while parsing, with the key named.
-fn neural_setting(s: &str) -> Result<(String, serde_json::Value), String> {
-    let (key, raw) = s.split_once('=').ok_or_else(|| format!("{s:?} is not KEY=VALUE"))?;
-    let value: serde_json::Value =
-        serde_json::from_str(raw).map_err(|e| format!("value of {key:?} is not JSON ({raw:?}): {e}"))?;
-    let setting = (key.trim().to_string(), value);
-    crate::model::neural::NeuralConfig::new().with_settings(std::slice::from_ref(&setting))?;
-    Ok(setting)
-}
-
-impl TrainArgs {
-    /// The training options: [`TrainOptions::new`] with the flags applied.
-    pub fn options(&self) -> TrainOptions {
-        let defaults = TrainOptions::new(&self.farm);
-        let all = Period::default();
-        TrainOptions {
-            turbine: self.turbine.clone(),
-            method: self.method,
-            length_s: self.window_min as i32 * 60,
-            models_dir: self.models_dir.clone(),
-            gates: Gates {
-                min_windows: self.min_windows,
-                min_bins: self.min_bins,
-                max_ci95_width_deg: self.max_ci95_width_deg,
-            },
-            neural: defaults
-                .neural
-                .clone()
-                .with_reference_power(self.reference_power)
-                .with_settings(&self.neural_settings)
-                .expect("each --neural-set was checked against this config while parsing"),
-            north_reference: self.north_reference.clone(),
-            period: Period { from: self.since.unwrap_or(all.from), to: self.until.unwrap_or(all.to) },
-            ..defaults
-        }
-    }
-}
-
-#[derive(Debug, clap::Args)]
-pub struct EstimatesArgs {
-    /// Only this farm (default: every farm).
-    #[arg(long)]
-    pub farm: Option<String>,
-    /// `table` for people, `json` for machines.
-    #[arg(long, value_enum, default_value_t = crate::app::estimates::Format::Table)]
-    pub format: crate::app::estimates::Format,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct EvaluateArgs {
-    /// Ground-truth JSON (`truth.json` of `trueyaw synth`, or `simulate --truth`).
-    #[arg(long)]
-    pub truth: PathBuf,
-    /// Only this farm (default: every farm).
-    #[arg(long)]
-    pub farm: Option<String>,
-    /// `both` prints the table then the JSON.
-    #[arg(long, value_enum, default_value_t = EvalFormat::Both)]
-    pub format: EvalFormat,
-}
-
-/// Output of `evaluate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum EvalFormat {
-    /// The table, then the JSON.
-    Both,
-    Table,
-    Json,
-}
-
-/// `train --method`: each method with its line of help.
-const METHODS: &[(&str, &str)] = &[
-    ("neural", "The structured Burn model with drift and ensemble intervals (`model::neural`)"),
-    ("binned", "Per-bin power-peak fit, NREL OpenOA's StaticYawMisalignment (`model::binned`)"),
-];
-
-/// A parser for a type of a lower layer, which knows nothing of clap: `--help` lists `values`
-/// (name, help) as `value_enum` would, only those are accepted, and the type's `FromStr` turns
-/// the name into the value.
-pub(super) fn one_of<T>(values: &'static [(&'static str, &'static str)]) -> impl TypedValueParser<Value = T>
-where
-    T: std::str::FromStr + Clone + Send + Sync + 'static,
-    T::Err: std::fmt::Display,
-{
-    let possible = values.iter().map(|&(name, help)| PossibleValue::new(name).help(help));
-    PossibleValuesParser::new(possible).try_map(|name: String| name.parse::<T>().map_err(|e| e.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(args: &[&str]) -> Command {
-        Cli::try_parse_from(std::iter::once("trueyaw").chain(args.iter().copied())).unwrap().command
-    }
-
-    #[test]
-    fn every_listed_method_parses_into_its_type() {
-        for (name, _) in METHODS {
-            assert_eq!(name.parse::<Method>().unwrap().as_str(), *name);
-        }
-    }
-
-    #[test]
-    fn train_without_flags_uses_the_typed_defaults() {
-        let Command::Train(args) = parse(&["train", "--farm", "f"]) else { panic!("not train") };
-        assert_eq!(format!("{:?}", args.options()), format!("{:?}", TrainOptions::new("f")));
-    }
-
-    #[test]
-    fn train_flags_reach_the_options() {
-        let args = ["train", "--farm", "f", "--method", "binned", "--window-min", "5", "--since", "2025-03-01"];
-        let Command::Train(args) = parse(&args) else { panic!("not train") };
-        let opts = args.options();
-        assert_eq!((opts.method, opts.length_s), (Method::Binned, 300));
-        assert_eq!(opts.period.from.to_rfc3339(), "2025-03-01T00:00:00+00:00");
-        assert_eq!(opts.period.to, Period::default().to);
-    }
 }

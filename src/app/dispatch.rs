@@ -48,7 +48,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             };
             crate::app::import::run(&url(), opts, args.files).await.map(drop)
         }
-        Command::Synth(args) => crate::app::synth::run(&args.options().unwrap_or_else(|e| e.exit())).map(drop),
+        Command::Synth(args) => {
+            let spec = args.spec().unwrap_or_else(|e| e.exit());
+            crate::app::synth::run(&crate::app::synth::SynthOptions { spec, out: args.out }).map(drop)
+        }
         Command::Train(args) => usage_exits(crate::app::train::run(&url(), &args.options()).await).map(drop),
         Command::Estimates(args) => {
             usage_exits(crate::app::estimates::run(&url(), args.farm.as_deref(), args.format).await).map(drop)

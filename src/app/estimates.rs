@@ -12,16 +12,10 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::cli::EstimatesFormat as Format;
 use crate::model::VaneErrorEstimate;
 use crate::model::training::{TrainError, farm_id, fmt_ci, fmt_deg};
 use crate::store::{self, PgPool};
-
-/// Output format of `estimates` and `evaluate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Json,
-    Table,
-}
 
 /// One turbine's served estimate.
 #[derive(Debug, Clone, PartialEq, Serialize)]

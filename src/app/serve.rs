@@ -6,12 +6,13 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use super::database::{Database, PrivateDatabase};
+use super::database::Database;
 use super::poll::{PollService, connect_and_migrate};
 use super::scheduler::{self, SchedulerOptions};
 use crate::config::FarmConfig;
 use crate::serve::Server;
 use crate::serve::state::{IngestCounts, IngestView};
+use crate::store::private_server::PrivateDatabase;
 
 /// Options of `trueyaw serve` beyond the config file.
 #[derive(Debug, Clone)]
