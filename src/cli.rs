@@ -6,7 +6,14 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::app::database::PrivateDatabase;
+mod models;
+#[cfg(test)]
+mod tests;
+mod values;
+
+pub use self::models::{EstimatesArgs, EstimatesFormat, EvalFormat, EvaluateArgs, TrainArgs};
+use self::values::{PRIVATE_DATABASE, REPORT_FORMATS, day_divisor_minutes, one_of, positive_speedup, rfc3339};
+use crate::store::private_server::PrivateDatabase;
 
 #[derive(Debug, Parser)]
 #[command(name = "trueyaw", version, about = "Learns each wind turbine's vane error and serves yaw corrections")]
@@ -82,8 +89,8 @@ pub struct ReportArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Formats to write, comma separated.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "html,json,csv")]
-    pub format: Vec<crate::app::report::Format>,
+    #[arg(long, value_delimiter = ',', default_value = "html,json,csv", value_parser = one_of::<crate::report::Format>(REPORT_FORMATS))]
+    pub format: Vec<crate::report::Format>,
     /// Chromium or Chrome binary that prints `--format pdf` [default: chromium, chromium-browser
     /// or google-chrome on PATH].
     #[arg(long, env = "TRUEYAW_CHROMIUM")]
@@ -126,8 +133,8 @@ pub struct ServeArgs {
     /// from the installed binaries (data in ~/.cache/trueyaw/postgres-<major>, root:
     /// /var/cache/...; port 54329), stopped on exit. `=always` starts it even when the default
     /// answers.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = PrivateDatabase::Never, num_args = 0..=1,
-          default_missing_value = "auto", require_equals = true, hide_default_value = true)]
+    #[arg(long, value_name = "WHEN", default_value = "never", num_args = 0..=1, default_missing_value = "auto",
+          require_equals = true, hide_default_value = true, value_parser = one_of::<PrivateDatabase>(PRIVATE_DATABASE))]
     pub private_database: PrivateDatabase,
 }
 
@@ -232,15 +239,9 @@ pub struct DemoArgs {
     /// 127.0.0.1:5432, `always` even when something does, `never` waits for the default. Its
     /// data stays in ~/.cache/trueyaw/postgres-<major> (root: /var/cache/...) for the next run;
     /// it listens on 127.0.0.1:54329 and is stopped on exit.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = PrivateDatabase::Auto, num_args = 0..=1,
-          default_missing_value = "auto", require_equals = true)]
+    #[arg(long, value_name = "WHEN", default_value = "auto", num_args = 0..=1, default_missing_value = "auto",
+          require_equals = true, value_parser = one_of::<PrivateDatabase>(PRIVATE_DATABASE))]
     pub private_database: PrivateDatabase,
-}
-
-/// Speed-ups from 0.01 (slow motion) to 10,000 (a week in a minute).
-fn positive_speedup(s: &str) -> Result<f64, String> {
-    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
-    if (0.01..=10_000.0).contains(&v) { Ok(v) } else { Err(format!("{v} is outside 0.01..=10000")) }
 }
 
 #[derive(Debug, clap::Args)]
@@ -293,16 +294,16 @@ pub struct SynthArgs {
 }
 
 impl SynthArgs {
-    /// The generator's options, or a usage error (exit code 2) when `--start` is not on a
-    /// window boundary: historians stamp windows on the clock, and so do we.
-    pub fn options(&self) -> Result<crate::app::synth::SynthOptions, clap::Error> {
+    /// What to generate, or a usage error (exit code 2) when `--start` is not on a window
+    /// boundary: historians stamp windows on the clock, and so do we.
+    pub fn spec(&self) -> Result<crate::sim::history::HistorySpec, clap::Error> {
         let window_s = self.window_min * 60;
         if self.start.timestamp().rem_euclid(i64::from(window_s)) != 0 || self.start.timestamp_subsec_nanos() != 0 {
             let msg = format!("--start {} is not on a {}-minute window boundary\n", self.start, self.window_min);
             return Err(clap::Error::raw(clap::error::ErrorKind::ValueValidation, msg));
         }
         use crate::sim::physics::SimProfile;
-        let spec = crate::sim::history::HistorySpec {
+        Ok(crate::sim::history::HistorySpec {
             turbines: self.turbines as usize,
             days: self.days,
             seed: self.seed,
@@ -313,8 +314,7 @@ impl SynthArgs {
                 Profile::Realistic => SimProfile::realistic(),
                 Profile::Field => SimProfile::field(),
             },
-        };
-        Ok(crate::app::synth::SynthOptions { spec, out: self.out.clone() })
+        })
     }
 }
 
@@ -324,144 +324,4 @@ pub enum Profile {
     Clean,
     Realistic,
     Field,
-}
-
-/// Window lengths from 1 minute to 1 day that divide a day, so windows line up with midnight.
-fn day_divisor_minutes(s: &str) -> Result<u32, String> {
-    let v: u32 = s.parse().map_err(|_| format!("{s:?} is not a whole number of minutes"))?;
-    if (1..=1440).contains(&v) && 1440 % v == 0 { Ok(v) } else { Err(format!("{v} does not divide 1440 minutes")) }
-}
-
-/// RFC 3339, or a date alone meaning its midnight UTC.
-fn time_or_date(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        Ok(d) => Ok(d.and_time(chrono::NaiveTime::MIN).and_utc()),
-        Err(_) => rfc3339(s).map_err(|e| format!("{e} (nor a date YYYY-MM-DD)")),
-    }
-}
-
-fn rfc3339(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    chrono::DateTime::parse_from_rfc3339(s).map(|t| t.to_utc()).map_err(|e| format!("{s:?} is not RFC 3339: {e}"))
-}
-
-#[derive(Debug, clap::Args)]
-pub struct TrainArgs {
-    /// Farm whose turbines to train.
-    #[arg(long)]
-    pub farm: String,
-    /// Train only this turbine.
-    #[arg(long)]
-    pub turbine: Option<String>,
-    /// Estimation method: the neural model, or the OpenOA-style binned baseline.
-    #[arg(long, value_enum, default_value_t = crate::app::train::Method::Neural)]
-    pub method: crate::app::train::Method,
-    /// Window length to train on, minutes (windows of other lengths are ignored).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1440))]
-    pub window_min: u32,
-    /// Root of the artifact directories (`<dir>/<farm>/<turbine>/<version>/`).
-    #[arg(long, default_value = "models")]
-    pub models_dir: PathBuf,
-    /// Gate: fewest operating windows after filtering.
-    #[arg(long, default_value_t = 1000)]
-    pub min_windows: usize,
-    /// Gate: fewest wind-speed bins of 4-11 m/s estimated from their own data.
-    #[arg(long, default_value_t = 4)]
-    pub min_bins: usize,
-    /// Gate: widest 95 % interval of the operating vane error, degrees.
-    #[arg(long, default_value_t = 4.0)]
-    pub max_ci95_width_deg: f64,
-    /// Measure north offsets against this (trusted) turbine instead of the farm consensus.
-    #[arg(long)]
-    pub north_reference: Option<String>,
-    /// Neural: learn from power divided by the farm's reference power in the same window (the
-    /// median of the other producing turbines) instead of power over wind speed cubed.
-    #[arg(long)]
-    pub reference_power: bool,
-    /// Learn only from windows starting at or after this time (RFC 3339, or a UTC date
-    /// YYYY-MM-DD), for example since a vane was replaced.
-    #[arg(long, value_parser = time_or_date)]
-    pub since: Option<chrono::DateTime<chrono::Utc>>,
-    /// Learn only from windows starting before this time (RFC 3339, or a UTC date YYYY-MM-DD).
-    #[arg(long, value_parser = time_or_date)]
-    pub until: Option<chrono::DateTime<chrono::Utc>>,
-    /// Neural: set one hyper-parameter of `config.json`, as KEY=VALUE with a JSON value (for
-    /// example `drift_penalty=5e-7` or `ensemble_size=7`); repeatable. For experiments: the
-    /// defaults are what the accuracy benchmark measured.
-    #[arg(long = "neural-set", value_name = "KEY=VALUE", value_parser = neural_setting)]
-    pub neural_settings: Vec<(String, serde_json::Value)>,
-}
-
-/// One `--neural-set KEY=VALUE`, checked against the default config on its own so a bad key or
-/// value is refused while parsing, with the key named.
-fn neural_setting(s: &str) -> Result<(String, serde_json::Value), String> {
-    let (key, raw) = s.split_once('=').ok_or_else(|| format!("{s:?} is not KEY=VALUE"))?;
-    let value: serde_json::Value =
-        serde_json::from_str(raw).map_err(|e| format!("value of {key:?} is not JSON ({raw:?}): {e}"))?;
-    let setting = (key.trim().to_string(), value);
-    crate::model::neural::NeuralConfig::new().with_settings(std::slice::from_ref(&setting))?;
-    Ok(setting)
-}
-
-impl TrainArgs {
-    /// The training options (default data preparation and binned settings).
-    pub fn options(&self) -> crate::app::train::TrainOptions {
-        let all = crate::app::train::Period::default();
-        crate::app::train::TrainOptions {
-            farm: self.farm.clone(),
-            turbine: self.turbine.clone(),
-            method: self.method,
-            length_s: self.window_min as i32 * 60,
-            models_dir: self.models_dir.clone(),
-            gates: crate::app::train::Gates {
-                min_windows: self.min_windows,
-                min_bins: self.min_bins,
-                max_ci95_width_deg: self.max_ci95_width_deg,
-            },
-            prep: Default::default(),
-            binned: Default::default(),
-            neural: crate::model::neural::NeuralConfig::new()
-                .with_reference_power(self.reference_power)
-                .with_settings(&self.neural_settings)
-                .expect("each --neural-set was checked against this config while parsing"),
-            north_reference: self.north_reference.clone(),
-            period: crate::app::train::Period {
-                from: self.since.unwrap_or(all.from),
-                to: self.until.unwrap_or(all.to),
-            },
-        }
-    }
-}
-
-#[derive(Debug, clap::Args)]
-pub struct EstimatesArgs {
-    /// Only this farm (default: every farm).
-    #[arg(long)]
-    pub farm: Option<String>,
-    /// `table` for people, `json` for machines.
-    #[arg(long, value_enum, default_value_t = crate::app::estimates::Format::Table)]
-    pub format: crate::app::estimates::Format,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct EvaluateArgs {
-    /// Ground-truth JSON (`truth.json` of `trueyaw synth`, or `simulate --truth`).
-    #[arg(long)]
-    pub truth: PathBuf,
-    /// Only this farm (default: every farm).
-    #[arg(long)]
-    pub farm: Option<String>,
-    /// `both` prints the table then the JSON.
-    #[arg(long, value_enum, default_value_t = crate::app::evaluate::EvalFormat::Both)]
-    pub format: crate::app::evaluate::EvalFormat,
-}
-
-/// The training options `trueyaw train --farm <farm>` would use: the defaults for scheduled and
-/// API-requested training in `serve`.
-pub fn default_train_options(farm: &str) -> crate::app::train::TrainOptions {
-    #[derive(Parser)]
-    struct Defaults {
-        #[command(flatten)]
-        train: TrainArgs,
-    }
-    Defaults::parse_from(["train", "--farm", farm]).train.options()
 }

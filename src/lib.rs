@@ -14,12 +14,14 @@
 //! - [`store`]: PostgreSQL pool, migrations, and one module per table family.
 //! - [`ingest`]: device sources, the poller, the batch writer with its on-disk spool, and the
 //!   import of SCADA CSV exports into windows.
-//! - [`model`]: vane-error estimation: data preparation and the binned power-peak baseline.
+//! - [`model`]: vane-error estimation: data preparation, the binned power-peak baseline and the
+//!   neural estimator, training into the model registry, scoring against ground truth.
 //! - [`report`]: per-turbine and farm calibration reports (HTML with an SVG chart, JSON, CSV).
 //! - [`serve`]: the REST API, the SCADA Modbus server and guarded yaw-offset write-back.
 //! - [`sim`]: the turbine simulator (physics, Modbus and OPC UA servers, ground truth) and the
 //!   synthetic-history generator behind `trueyaw synth`.
-//! - [`app`]: the commands the CLI runs (`migrate`, `simulate`, `poll`, `demo`, `import`, `synth`, ...).
+//! - [`app`]: the commands the CLI runs (`migrate`, `simulate`, `poll`, `demo`, `import`, `synth`, ...),
+//!   each adapting its arguments to the layer that does the work.
 //! - [`opcua_pki`]: the OPC UA certificate-store location both the poller and the simulator use.
 //! - [`cli`] and [`telemetry`]: argument parsing and logging.
 

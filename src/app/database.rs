@@ -9,23 +9,10 @@ use std::time::Duration;
 use anyhow::Context;
 
 use crate::config::{DEFAULT_DATABASE_URL, redact_url};
-use crate::store::private_server::{PrivateServer, RunningServer};
+use crate::store::private_server::{PrivateDatabase, PrivateServer, RunningServer};
 
 /// How long the default address has to answer before it counts as having nothing there.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(1500);
-
-/// When a command may start a private PostgreSQL. Whatever the choice, a database URL that
-/// was given (`DATABASE_URL`, `--database-url`, `TRUEYAW_DATABASE__URL`, `[database] url`)
-/// is used as is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PrivateDatabase {
-    /// Use the default address; never start a private server.
-    Never,
-    /// Start a private server when nothing answers on the default address.
-    Auto,
-    /// Start a private server even when the default address answers.
-    Always,
-}
 
 /// What [`decide`] settled on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use anyhow::Context;
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
-use super::database::{Database, PrivateDatabase};
+use super::database::Database;
 use super::poll::{PollService, connect_and_migrate};
 use crate::config::{
     DatabaseSettings, FarmConfig, FarmSection, ModbusSource, OpcUaSource, PollSettings, SourceConfig, StorageSettings,
@@ -21,6 +21,7 @@ use crate::domain::{RegisterMap, Signal};
 use crate::serve::state::AppState;
 use crate::sim::farm::{SimHandle, SimOptions, SimProfile};
 use crate::store;
+use crate::store::private_server::PrivateDatabase;
 
 /// Options of `trueyaw demo`.
 #[derive(Debug, Clone)]

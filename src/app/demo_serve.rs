@@ -75,7 +75,7 @@ pub async fn start(
     for t in state.turbines.all() {
         store::jobs::enqueue(pool, store::jobs::KIND_TRAIN, t.id, &serde_json::json!({}), "demo").await?;
     }
-    let mut train = crate::cli::default_train_options(&config.farm.name);
+    let mut train = crate::model::training::TrainOptions::new(&config.farm.name);
     train.models_dir = models_dir.to_path_buf();
     // Two months of data: a 6 deg interval gate (instead of `trueyaw train`'s 4 deg, which
     // wants about a year) so the models pass within the demo.

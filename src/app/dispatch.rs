@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::cli::{Cli, Command, SimulateArgs, TokenCommand, WritebackCommand};
+use crate::model::training::TrainOptions;
 use crate::sim::farm::{SimOptions, SimProfile};
 
 /// Runs the command `cli` names.
@@ -47,7 +48,10 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             };
             crate::app::import::run(&url(), opts, args.files).await.map(drop)
         }
-        Command::Synth(args) => crate::app::synth::run(&args.options().unwrap_or_else(|e| e.exit())).map(drop),
+        Command::Synth(args) => {
+            let spec = args.spec().unwrap_or_else(|e| e.exit());
+            crate::app::synth::run(&crate::app::synth::SynthOptions { spec, out: args.out }).map(drop)
+        }
         Command::Train(args) => usage_exits(crate::app::train::run(&url(), &args.options()).await).map(drop),
         Command::Estimates(args) => {
             usage_exits(crate::app::estimates::run(&url(), args.farm.as_deref(), args.format).await).map(drop)
@@ -60,8 +64,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let farm = crate::config::load(&args.config)?;
             let database_url = cli.database_url.clone().or_else(|| farm.given_database_url());
             let models_dir = args.models_dir.unwrap_or_else(|| farm.serve.models_dir.clone());
-            let train =
-                crate::app::train::TrainOptions { models_dir, ..crate::cli::default_train_options(&farm.farm.name) };
+            let train = TrainOptions { models_dir, ..TrainOptions::new(&farm.farm.name) };
             let private_database = args.private_database;
             let opts = crate::app::serve::ServeOptions { database_url, private_database, train };
             crate::app::serve::run(farm, opts, Default::default()).await
@@ -99,7 +102,7 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
 /// unavailable method, unreadable truth file); passes everything else on.
 fn usage_exits<T>(r: anyhow::Result<T>) -> anyhow::Result<T> {
     if let Err(e) = &r
-        && let Some(u) = e.downcast_ref::<crate::app::train::TrainError>().filter(|u| u.is_usage())
+        && let Some(u) = e.downcast_ref::<crate::model::training::TrainError>().filter(|u| u.is_usage())
     {
         eprintln!("error: {u}");
         std::process::exit(2);

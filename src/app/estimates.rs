@@ -12,16 +12,10 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::train::{TrainError, fmt_ci, fmt_deg};
+use crate::cli::EstimatesFormat as Format;
 use crate::model::VaneErrorEstimate;
+use crate::model::training::{TrainError, farm_id, fmt_ci, fmt_deg};
 use crate::store::{self, PgPool};
-
-/// Output format of `estimates` and `evaluate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Json,
-    Table,
-}
 
 /// One turbine's served estimate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -64,14 +58,6 @@ pub async fn run(database_url: &str, farm: Option<&str>, format: Format) -> anyh
         Format::Table => print!("{}", table(&report)),
     }
     Ok(report)
-}
-
-/// Farm id of `farm`, or None for every farm; an unknown name is a usage error.
-pub async fn farm_id(pool: &PgPool, farm: Option<&str>) -> Result<Option<i32>, TrainError> {
-    match farm {
-        None => Ok(None),
-        Some(f) => Ok(Some(store::find_farm(pool, f).await?.ok_or_else(|| TrainError::UnknownFarm(f.to_string()))?)),
-    }
 }
 
 /// The active estimate of every turbine of `farm` (every farm when None).

@@ -1,5 +1,6 @@
 //! The commands the CLI runs. Each takes typed options, does its work through the lower
-//! layers, and returns `anyhow::Result` so `main` can report the cause chain.
+//! layers (training and evaluation are `model::training` and `model::evaluation`), prints what
+//! it got, and returns `anyhow::Result` so `main` can report the cause chain.
 
 pub mod database;
 pub mod demo;

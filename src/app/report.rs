@@ -11,21 +11,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::report::pdf::{self, PdfOptions};
-use crate::report::{self, csv, html};
+use crate::report::{self, Format, csv, html};
 use crate::store;
-
-/// An output format of `report`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Self-contained page with the chart (prints well).
-    Html,
-    /// Pretty JSON of the whole report.
-    Json,
-    /// One CSV per table.
-    Csv,
-    /// The HTML page printed to PDF by headless Chromium (which must be installed).
-    Pdf,
-}
 
 /// Connects, builds the report of `turbine` (the farm summary when None) and writes it into
 /// `out` (created if missing) in each of `formats`. Returns the files written.

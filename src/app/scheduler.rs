@@ -11,7 +11,7 @@ use anyhow::Context;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-use super::train::{TrainOptions, train_farm};
+use crate::model::training::{TrainOptions, train_farm};
 use crate::store::{self, JobRow};
 
 /// How the scheduler runs.

@@ -6,12 +6,13 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use super::database::{Database, PrivateDatabase};
+use super::database::Database;
 use super::poll::{PollService, connect_and_migrate};
 use super::scheduler::{self, SchedulerOptions};
 use crate::config::FarmConfig;
 use crate::serve::Server;
 use crate::serve::state::{IngestCounts, IngestView};
+use crate::store::private_server::PrivateDatabase;
 
 /// Options of `trueyaw serve` beyond the config file.
 #[derive(Debug, Clone)]
@@ -21,7 +22,7 @@ pub struct ServeOptions {
     /// When to start a private PostgreSQL instead (without a given URL).
     pub private_database: PrivateDatabase,
     /// Training settings for scheduled and requested jobs.
-    pub train: super::train::TrainOptions,
+    pub train: crate::model::training::TrainOptions,
 }
 
 /// Runs everything until a signal (or `stop`, for callers that embed it). A private
@@ -60,7 +61,7 @@ async fn run_on(
             poll_every: Duration::from_secs(5),
             lease: Duration::from_secs(3600),
             // trains on the windows the poller makes (`windows.length_min`)
-            train: super::train::TrainOptions {
+            train: crate::model::training::TrainOptions {
                 farm: config.farm.name.clone(),
                 length_s: config.windows.length_min as i32 * 60,
                 ..opts.train.clone()

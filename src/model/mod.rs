@@ -1,8 +1,11 @@
 //! Vane-error estimation from operating data: data preparation ([`prep`]) and the baseline
-//! per-bin power-peak estimator ([`binned`], NREL OpenOA's StaticYawMisalignment method), and
-//! the serving-side evaluator of a registered model ([`correction`]).
-//! Pure functions on in-memory windows; loading them from the store is the caller's job.
-//! Uses `domain` and `store` types only, never `ingest`, `sim` or `app`.
+//! per-bin power-peak estimator ([`binned`], NREL OpenOA's StaticYawMisalignment method), the
+//! Burn estimator ([`neural`]), the serving-side evaluator of a registered model
+//! ([`correction`]), training a farm into the model registry ([`training`]) and scoring stored
+//! models against ground truth ([`evaluation`]).
+//! The estimators are pure functions on in-memory windows; [`training`] and [`evaluation`] load
+//! them from the store and register or read models there.
+//! Uses `domain` and `store` types only, never `ingest`, `sim`, `serve` or `app`.
 
 pub mod air_density;
 pub mod binned;
@@ -10,11 +13,13 @@ pub mod consensus;
 pub mod correction;
 mod cosfit;
 pub mod estimate;
+pub mod evaluation;
 pub mod neural;
 pub mod prep;
 pub(crate) mod stats;
 #[cfg(test)]
 mod testdata;
+pub mod training;
 
 pub use binned::{BinEstimate, BinnedConfig, BinnedEstimate, CosExponent, SkipReason, estimate_binned};
 pub use correction::{Corrected, CorrectionError, CorrectionModel, OperatingPoint, VaneErrorAt};

@@ -9,6 +9,7 @@
 //! - [`csv`], [`html`] (with the hand-drawn chart of [`svg`]) and [`to_json`]: the renderers.
 //!   Every number in the HTML is in the JSON and the CSV too.
 //! - [`pdf`]: the HTML page printed to PDF by headless Chromium, when one is installed.
+//! - [`Format`]: the formats by name, as `trueyaw report --format` takes them.
 //!
 //! Energy figures (all per turbine, documented on the fields of [`Energy`]):
 //! - annual energy as operated = mean `power_kw_mean` of the turbine's windows over the model's
@@ -23,6 +24,7 @@
 pub mod build;
 pub mod charts;
 pub mod csv;
+mod format;
 pub mod html;
 pub mod pdf;
 pub mod svg;
@@ -31,6 +33,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use self::build::{build_farm_report, build_turbine_report};
+pub use self::format::Format;
 pub use self::html::escape_html;
 use crate::model::{BinVaneError, DriftEvent};
 use crate::store::StoreError;

@@ -9,8 +9,8 @@ use std::time::Duration;
 use chrono::Utc;
 use trueyaw::app::poll::PollService;
 use trueyaw::app::synth::{self, SynthOptions};
-use trueyaw::app::train::{Gates, Method, TrainOptions, train_farm};
 use trueyaw::ingest::import::{Format, ImportOptions, import_files};
+use trueyaw::model::training::{Gates, Method, TrainOptions, train_farm};
 use trueyaw::serve::Server;
 use trueyaw::serve::writeback::schedule::step_all;
 use trueyaw::sim::farm::{SimHandle, SimProfile};
@@ -53,17 +53,10 @@ async fn learned_offsets_written_back_point_the_simulated_turbines_into_the_wind
     let import = ImportOptions { format: Format::Generic, farm: "e2e".into(), create_turbines: true, length_s: 600 };
     import_files(&db.pool, &import, &[dir.path().join("history/scada.csv")], |_| {}).await.unwrap();
     let train = TrainOptions {
-        farm: "e2e".into(),
-        turbine: None,
         method: Method::Neural,
-        length_s: 600,
         models_dir: dir.path().join("models"),
         gates: Gates { max_ci95_width_deg: 6.0, ..Gates::default() },
-        prep: Default::default(),
-        binned: Default::default(),
-        neural: trueyaw::model::neural::NeuralConfig::new(),
-        north_reference: None,
-        period: Default::default(),
+        ..TrainOptions::new("e2e")
     };
     let outcomes = train_farm(&db.pool, &train).await.unwrap();
     assert!(outcomes.iter().all(|o| o.active), "{outcomes:?}");

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use trueyaw::app::synth::{self, SynthOptions};
-use trueyaw::app::train::{Gates, Method, TrainOptions, train_farm};
 use trueyaw::ingest::import::{Format, ImportOptions, import_files};
+use trueyaw::model::training::{Method, TrainOptions, train_farm};
 use trueyaw::sim::history::HistorySpec;
 use trueyaw::sim::physics::SimProfile;
 use trueyaw::sim::truth::Truth;
@@ -39,19 +39,7 @@ async fn import(db: &TestDb, farm: &str, csv: &Path) {
 }
 
 fn options(farm: &str, models_dir: &Path) -> TrainOptions {
-    TrainOptions {
-        farm: farm.into(),
-        turbine: None,
-        method: Method::Binned,
-        length_s: 600,
-        models_dir: models_dir.to_path_buf(),
-        gates: Gates::default(),
-        prep: Default::default(),
-        binned: Default::default(),
-        neural: trueyaw::model::neural::NeuralConfig::new(),
-        north_reference: None,
-        period: Default::default(),
-    }
+    TrainOptions { method: Method::Binned, models_dir: models_dir.to_path_buf(), ..TrainOptions::new(farm) }
 }
 
 fn trueyaw(db: &TestDb, args: &[&str]) -> Output {

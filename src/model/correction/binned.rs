@@ -1,6 +1,6 @@
 //! e of a `binned` model between its bins: the estimate's per-bin values and 95 % bounds,
 //! linear in wind speed between the bins estimated from their own data, flat beyond the first
-//! and last. This is the rule `app::train::binned` used to fill the estimate's extrapolated
+//! and last. This is the rule `model::training::binned` used to fill the estimate's extrapolated
 //! bins, so served values agree with every reported bin.
 
 use crate::model::estimate::VaneErrorEstimate;

@@ -135,7 +135,7 @@ fn missing_or_corrupt_artifact_files_are_named_in_the_error() {
 }
 
 /// A binned estimate with own bins at 5, 6, 7 m/s (e 1, 2, 4 deg) and every other bin of
-/// 3..=15 extrapolated with the values `app::train::binned` gives them.
+/// 3..=15 extrapolated with the values `model::training::binned` gives them.
 fn binned_estimate(gain: f64) -> VaneErrorEstimate {
     let mut est = VaneErrorEstimate::empty("T1", "binned", 5000);
     let own = [(5.0, 1.0, [0.0, 2.0]), (6.0, 2.0, [1.5, 2.5]), (7.0, 4.0, [3.0, 5.0])];

@@ -5,6 +5,7 @@
 //! - [`binaries`]: finding `initdb`, `pg_ctl` and `postgres`, and their major version.
 //! - [`account`]: who runs the server and where its data lives (root hands it to `postgres`).
 //! - [`running`]: the started server as a guard that stops it when dropped.
+//! - [`PrivateDatabase`]: when a command may start one, by name.
 //!
 //! Life cycle. [`PrivateServer::start`] runs `initdb` only when the data directory has no
 //! `PG_VERSION` (a later run reuses the cluster and its databases), then asks `pg_ctl status`
@@ -28,10 +29,12 @@
 
 mod account;
 mod binaries;
+mod choice;
 mod running;
 
 pub use account::{RunAs, SERVICE_USER, default_data_dir};
 pub use binaries::Binaries;
+pub use choice::PrivateDatabase;
 pub use running::RunningServer;
 
 use std::io::Write;

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use serde_json::Value;
-use trueyaw::app::report::{Built, Format, write_report};
+use trueyaw::app::report::{Built, write_report};
+use trueyaw::report::Format;
 use trueyaw::report::pdf::PdfOptions;
 use trueyaw::report::{build_farm_report, build_turbine_report};
 

@@ -2,7 +2,8 @@
 //! carry the estimate's numbers, the energy comes from the turbine's own windows, and the farm
 //! summary ranks turbines and lists those without a model.
 
-use trueyaw::app::report::{Built, Format, write_report};
+use trueyaw::app::report::{Built, write_report};
+use trueyaw::report::Format;
 use trueyaw::report::pdf::PdfOptions;
 use trueyaw::report::{ReportError, build_farm_report, build_turbine_report, to_json};
 use trueyaw::store;

@@ -4,7 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use trueyaw::app::report::{Built, Format, write_report};
+use trueyaw::app::report::{Built, write_report};
+use trueyaw::report::Format;
 use trueyaw::report::build_farm_report;
 use trueyaw::report::pdf::{PdfError, PdfOptions};
 

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use trueyaw::app::scheduler::{self, SchedulerOptions};
 use trueyaw::app::synth::{self, SynthOptions};
-use trueyaw::app::train::{Gates, Method, TrainOptions};
 use trueyaw::ingest::import::{Format, ImportOptions, import_files};
+use trueyaw::model::training::{Gates, Method, TrainOptions};
 use trueyaw::sim::history::HistorySpec;
 use trueyaw::sim::physics::SimProfile;
 use trueyaw::store;
@@ -56,17 +56,10 @@ async fn a_training_asked_for_over_the_api_runs_and_its_model_is_served() {
     let job: serde_json::Value =
         s.post("/api/v1/turbines/T01/train", Some(&s.operator), &serde_json::json!({})).await.json().await.unwrap();
     let train = TrainOptions {
-        farm: "wf".into(),
-        turbine: None,
         method: Method::Binned,
-        length_s: 600,
         models_dir: dir.path().join("models"),
         gates: Gates { min_windows: 500, min_bins: 2, max_ci95_width_deg: 10.0 },
-        prep: Default::default(),
-        binned: Default::default(),
-        neural: trueyaw::model::neural::NeuralConfig::new(),
-        north_reference: None,
-        period: Default::default(),
+        ..TrainOptions::new("wf")
     };
     let sched = SchedulerOptions {
         farm_id: s.state.farm_id,
