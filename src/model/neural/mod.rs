@@ -417,6 +417,8 @@ pub fn estimate_neural_with_breaks(
     train_cfg.drift_penalty *= norm.drift_penalty_scale();
     let train_cfg = &train_cfg;
     let member_seed = |m: usize| cfg.seed.wrapping_add(m as u64);
+    // each member's own resample, the same for its first fit and its relaxed refit
+    let resamples: Vec<Vec<usize>> = (0..cfg.ensemble_size).map(|m| data::bootstrap(windows, member_seed(m))).collect();
     let first = in_parallel(cfg.ensemble_size, |m| {
         let seed = member_seed(m);
         let start = if cfg.spread_steepness_starts {
@@ -424,16 +426,15 @@ pub fn estimate_neural_with_breaks(
         } else {
             network::SteepnessStart::default()
         };
-        training::train_member(windows, &data::bootstrap(windows, seed), &norm, train_cfg, start, seed)
+        training::train_member(windows, &resamples[m], &norm, train_cfg, start, seed)
     });
     let (members, reports): (Vec<_>, Vec<_>) = if cfg.relaxed_drift && norm.centred_drift {
         let vif = norm.drift_variance_inflation.unwrap_or_else(|| evidence::block_variance_inflation(windows, &norm));
         in_parallel(cfg.ensemble_size, |m| {
             let (model, report) = first[m].clone();
             let seed = member_seed(m);
-            let resample = data::bootstrap(windows, seed);
-            let steps = steps::drift_step_blocks(&model.valid(), windows, &resample, &norm, vif);
-            training::refit_member(model, report, &steps, windows, &resample, &norm, train_cfg, seed)
+            let steps = steps::drift_step_blocks(&model.valid(), windows, &resamples[m], &norm, vif);
+            training::refit_member(model, report, &steps, windows, &resamples[m], &norm, train_cfg, seed)
         })
         .into_iter()
         .unzip()
