@@ -72,7 +72,7 @@ pub enum Command {
     Token(TokenCommand),
     /// Calibration report of a turbine (or the farm summary ranked by recoverable energy): HTML, JSON, CSV, PDF.
     Report(ReportArgs),
-    /// Yaw-offset write-back: show a turbine's command registers, or revert it to offset 0.
+    /// Yaw-offset write-back: show a turbine's command registers, revert it to offset 0, or re-enable it.
     #[command(subcommand)]
     Writeback(WritebackCommand),
 }
@@ -110,8 +110,18 @@ pub enum WritebackCommand {
         #[arg(long)]
         turbine: String,
     },
-    /// Write offset 0 and correction off to a turbine, verified and audited.
+    /// Write offset 0 and correction off to a turbine, verified and audited; the turbine stays
+    /// reverted (latched) until `writeback enable`.
     Revert {
+        /// Farm config file.
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long)]
+        turbine: String,
+    },
+    /// Lift a revert's latch so the write-back may step the turbine again (if it is in
+    /// `writeback.enabled_turbines`); writes nothing to the controller, audited.
+    Enable {
         /// Farm config file.
         #[arg(long, short)]
         config: PathBuf,

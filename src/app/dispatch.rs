@@ -95,6 +95,9 @@ pub async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Writeback(WritebackCommand::Revert { config, turbine }) => {
             crate::app::writeback::revert(&crate::config::load(&config)?, cli.database_url.as_deref(), &turbine).await
         }
+        Command::Writeback(WritebackCommand::Enable { config, turbine }) => {
+            crate::app::writeback::enable(&crate::config::load(&config)?, cli.database_url.as_deref(), &turbine).await
+        }
     }
 }
 

@@ -1,5 +1,5 @@
-//! `trueyaw writeback status|revert`: the write-back's command-line handles, for an engineer at
-//! the farm without the API at hand. Revert is audited with actor `cli`.
+//! `trueyaw writeback status|revert|enable`: the write-back's command-line handles, for an
+//! engineer at the farm without the API at hand. Revert and enable are audited with actor `cli`.
 
 use anyhow::Context;
 
@@ -37,6 +37,9 @@ pub async fn status(config: &FarmConfig, url: Option<&str>, turbine: &str) -> an
         ),
         Err(e) => println!("{turbine}: mode {mode}, registers unreadable: {e}"),
     }
+    if let Some(l) = wb.latch(&name).await? {
+        println!("  reverted by {} at {}: held until `trueyaw writeback enable`", l.actor, l.since.to_rfc3339());
+    }
     for r in store::yaw_offset_writes::recent_yaw_offset_writes(&pool, id, 10).await? {
         println!("  {} {:<8} {:<10} {}", r.time.to_rfc3339(), r.mode, r.actor, r.reason);
     }
@@ -53,5 +56,20 @@ pub async fn revert(config: &FarmConfig, url: Option<&str>, turbine: &str) -> an
         r.after.yaw_offset_deg,
         if r.after.correction_enable { "on" } else { "off" }
     );
+    println!("{turbine} stays reverted until `trueyaw writeback enable --turbine {turbine}`");
+    Ok(())
+}
+
+/// Lifts the turbine's revert latch.
+pub async fn enable(config: &FarmConfig, url: Option<&str>, turbine: &str) -> anyhow::Result<()> {
+    let (wb, _, _) = setup(config, url, turbine).await?;
+    let name = wb.turbines().next().cloned().context("turbine")?;
+    match wb.enable(&name, "cli").await? {
+        Some(l) => println!("{turbine}: latch of the revert by {} at {} lifted", l.actor, l.since.to_rfc3339()),
+        None => println!("{turbine} was not reverted: nothing to lift"),
+    }
+    if !wb.settings().is_enabled(&name) {
+        println!("{turbine} is not in writeback.enabled_turbines: it stays dry-run");
+    }
     Ok(())
 }

@@ -13,7 +13,8 @@
 //! - [`tokens`] and [`audit`]: API bearer tokens (hashed) and the audit log of state changes.
 //! - [`drift_alerts`]: live drift alerts of the drift watch.
 //! - [`jobs`]: background jobs (training) claimed with `FOR UPDATE SKIP LOCKED`.
-//! - [`yaw_offset_writes`]: the audit trail of the yaw-offset write-back.
+//! - [`yaw_offset_writes`]: the audit trail of the yaw-offset write-back; [`writeback_latches`]:
+//!   reverted turbines held until re-enabled; [`writer_locks`]: one writing process per turbine.
 //!
 //! Every function returns [`StoreError`], whose [`StoreError::is_connection`] tells an
 //! unreachable database (retry later) from a refused request (do not retry as is).
@@ -33,6 +34,8 @@ pub mod private_server;
 pub mod readings;
 pub mod tokens;
 pub mod windows;
+pub mod writeback_latches;
+pub mod writer_locks;
 pub mod yaw_offset_writes;
 
 pub use error::StoreError;

@@ -1,6 +1,6 @@
 //! The yaw-offset write-back audit trail (`yaw_offset_writes`,
-//! `migrations/0013_create_yaw_offset_writes.sql`): every write, dry-run, hold, revert and
-//! failed write to a controller, and the queries the write-back's rate limit and hold
+//! `migrations/0013_create_yaw_offset_writes.sql`): every write, dry-run, hold, revert, failed
+//! write and lifted latch of a controller, and the queries the write-back's rate limit and hold
 //! de-duplication need. Append-only; the policy that decides what to store lives in
 //! `serve::writeback`.
 
@@ -22,11 +22,13 @@ pub enum WriteMode {
     Revert,
     /// A write or revert that was refused, unanswered, or read back different.
     Failed,
+    /// An operator lifted a revert's latch (`writeback_latches`); nothing was written.
+    Enable,
 }
 
 impl WriteMode {
-    pub const ALL: [WriteMode; 5] =
-        [WriteMode::Write, WriteMode::DryRun, WriteMode::Hold, WriteMode::Revert, WriteMode::Failed];
+    pub const ALL: [WriteMode; 6] =
+        [WriteMode::Write, WriteMode::DryRun, WriteMode::Hold, WriteMode::Revert, WriteMode::Failed, WriteMode::Enable];
 
     /// The value stored in the `mode` column.
     pub fn as_str(self) -> &'static str {
@@ -36,6 +38,7 @@ impl WriteMode {
             WriteMode::Hold => "hold",
             WriteMode::Revert => "revert",
             WriteMode::Failed => "failed",
+            WriteMode::Enable => "enable",
         }
     }
 

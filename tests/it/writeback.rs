@@ -1,9 +1,10 @@
 //! Yaw-offset write-back against a real PostgreSQL and a real simulated turbine on port 0:
 //! dry-run by default, hourly half-degree steps up to the cap, the rate limit, a device that
-//! ignores writes, a device that refuses them, revert, and the simulated controller turning the
-//! rotor by the offset written.
+//! ignores writes, a device that refuses them, revert and its latch, one writer per turbine, and
+//! the simulated controller turning the rotor by the offset written.
 
 mod controller;
+mod guards;
 mod ignoring_device;
 
 use std::sync::{Arc, Mutex};
@@ -267,8 +268,8 @@ async fn revert_writes_zero_and_correction_off_at_once_and_is_audited() {
         (Some(-0.5), Some(true), Some(0.0), Some(false))
     );
     assert_eq!((r.target_deg, r.model_version), (None, None));
-    // The revert starts a new interval: the loop does not step again straight away.
-    assert!(matches!(b.step(target(-3.0)).await, Decision::Hold { reason: HoldReason::RateLimited { .. } }));
+    // The revert latches: the loop does not step again (guards.rs: until an operator re-enables).
+    assert!(matches!(b.step(target(-3.0)).await, Decision::Hold { reason: HoldReason::Reverted(_) }));
     assert_eq!(b.registers().await, vec![0, 0]);
     sim.shutdown().await;
     b.db.drop_now().await;

@@ -33,7 +33,7 @@ use super::state::AppState;
         correction::correction, correction::correct,
         estimates::farm_estimates, estimates::turbine_estimate, estimates::drift_events, estimates::open_alerts, report::report,
         models::list_versions, models::activate, models::train, models::job,
-        writeback::status, writeback::revert,
+        writeback::status, writeback::revert, writeback::enable,
     ),
     modifiers(&BearerAuth),
     tags(

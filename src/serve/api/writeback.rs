@@ -1,6 +1,6 @@
 //! Write-back over the API: the state of a turbine's yaw-offset command (mode, what the
-//! controller holds now, the audited decisions) and the one-call revert to the turbine's own
-//! behaviour (operator).
+//! controller holds now, the audited decisions, a revert's latch), the one-call revert to the
+//! turbine's own behaviour and the re-enable that lifts its latch (operator).
 
 use axum::extract::State;
 use axum::routing::{get, post};
@@ -13,12 +13,14 @@ use crate::domain::TurbineName;
 use crate::serve::http::{ApiError, Operator, Path, Problem, Viewer};
 use crate::serve::state::AppState;
 use crate::serve::writeback::{DeviceState, WriteBack};
+use crate::store::writeback_latches::Latch;
 use crate::store::{self, yaw_offset_writes::YawOffsetWriteRow};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/turbines/{turbine}/writeback", get(status))
         .route("/turbines/{turbine}/writeback/revert", post(revert))
+        .route("/turbines/{turbine}/writeback/enable", post(enable))
 }
 
 /// The controller's command registers as read now.
@@ -43,6 +45,8 @@ pub struct WriteBackStatus {
     /// What the controller holds now; None when it could not be read (`device_error` says why).
     pub registers: Option<Registers>,
     pub device_error: Option<String>,
+    /// Set when an operator reverted the turbine: no step until it is re-enabled.
+    pub latch: Option<Latch>,
     /// Audited decisions, newest first (at most 50).
     pub recent: Vec<YawOffsetWriteRow>,
 }
@@ -74,7 +78,8 @@ pub async fn status(
     };
     let recent = store::yaw_offset_writes::recent_yaw_offset_writes(&state.pool, t.id, 50).await?;
     let mode = if wb.settings().is_enabled(&turbine) { "write" } else { "dry_run" };
-    Ok(Json(WriteBackStatus { turbine: name, mode: mode.into(), registers, device_error, recent }))
+    let latch = store::writeback_latches::latch_of(&state.pool, t.id).await?;
+    Ok(Json(WriteBackStatus { turbine: name, mode: mode.into(), registers, device_error, latch, recent }))
 }
 
 /// The outcome of a revert.
@@ -87,7 +92,8 @@ pub struct RevertOutcome {
 }
 
 /// Reverts a turbine to its own yaw behaviour: offset 0, correction off, verified (operator).
-/// Ignores the step cap and rate limit on purpose; audited.
+/// Ignores the step cap and rate limit on purpose; audited. The turbine stays reverted
+/// (latched, on every process) until `POST .../writeback/enable`.
 #[utoipa::path(post, path = "/api/v1/turbines/{turbine}/writeback/revert", tag = "writeback",
     params(("turbine" = String, Path, description = "Turbine name")),
     responses((status = 200, body = RevertOutcome), (status = 403, body = Problem),
@@ -105,4 +111,39 @@ pub async fn revert(
     let target = format!("{}/{}", state.farm, name);
     store::audit::record(&state.pool, &caller.actor, "writeback.revert", Some(&target), &serde_json::json!({})).await?;
     Ok(Json(RevertOutcome { turbine: name, before: r.before.map(Into::into), after: r.after.into() }))
+}
+
+/// The outcome of a re-enable.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnableOutcome {
+    pub turbine: String,
+    /// The latch lifted; None when the turbine was not reverted (nothing changed).
+    pub lifted: Option<Latch>,
+    /// `write` when the turbine is in `writeback.enabled_turbines` (stepping resumes), else
+    /// `dry_run`.
+    pub mode: String,
+}
+
+/// Lifts a revert's latch so the write-back may step the turbine again (operator). Writes
+/// nothing to the controller; audited.
+#[utoipa::path(post, path = "/api/v1/turbines/{turbine}/writeback/enable", tag = "writeback",
+    params(("turbine" = String, Path, description = "Turbine name")),
+    responses((status = 200, body = EnableOutcome), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn enable(
+    State(state): State<AppState>,
+    Operator(caller): Operator,
+    Path(name): Path<String>,
+) -> Result<Json<EnableOutcome>, ApiError> {
+    find(&state, &name)?;
+    let (wb, turbine) = writeback_of(&state, &name)?;
+    let lifted = wb.enable(&turbine, &caller.actor).await.map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    if lifted.is_some() {
+        let target = format!("{}/{}", state.farm, name);
+        store::audit::record(&state.pool, &caller.actor, "writeback.enable", Some(&target), &serde_json::json!({}))
+            .await?;
+    }
+    let mode = if wb.settings().is_enabled(&turbine) { "write" } else { "dry_run" };
+    Ok(Json(EnableOutcome { turbine: name, lifted, mode: mode.into() }))
 }

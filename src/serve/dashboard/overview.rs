@@ -29,7 +29,7 @@ struct Row {
     served: LiveStatus,
 }
 
-fn rows(state: &AppState, loss_mwh: &std::collections::HashMap<String, f64>) -> Vec<Row> {
+fn rows(state: &AppState, loss_mwh: &std::collections::HashMap<String, f64>, latched: &[i32]) -> Vec<Row> {
     let drift = state.drift_open.load();
     state
         .turbines
@@ -46,6 +46,7 @@ fn rows(state: &AppState, loss_mwh: &std::collections::HashMap<String, f64>) -> 
             };
             let wb = &state.writeback;
             let writeback = match wb.turbines().find(|n| n.as_str() == t.name) {
+                Some(_) if latched.contains(&t.id) => "reverted", // held until re-enabled
                 Some(n) if wb.settings().is_enabled(n) => "write",
                 Some(_) => "dry-run",
                 None => "-", // no command register (OPC UA)
@@ -87,7 +88,12 @@ pub(super) async fn overview(
         Ok(r) => r.turbines.into_iter().filter_map(|t| Some((t.turbine, t.annual_loss_mwh?))).collect(),
         Err(_) => Default::default(),
     };
-    let mut rows = rows(&state, &loss_mwh);
+    // A page without the latches would show a reverted turbine as writing: say it, don't guess.
+    let latched = match crate::store::writeback_latches::latched_turbines(&state.pool).await {
+        Ok(l) => l,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let mut rows = rows(&state, &loss_mwh, &latched);
     let key = q.sort.as_deref().unwrap_or("turbine");
     let desc =
         |a: Option<f64>, b: Option<f64>| b.unwrap_or(f64::NEG_INFINITY).total_cmp(&a.unwrap_or(f64::NEG_INFINITY));

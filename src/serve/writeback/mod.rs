@@ -7,20 +7,26 @@
 //! with [`policy::decide`] (model interval, offset cap, step cap, rate limit), write and verify
 //! by reading back, and audit the outcome in `yaw_offset_writes`. [`WriteBack::revert`] writes
 //! offset 0 and correction off, verified and audited, whatever the step cap and rate limit say:
-//! returning a turbine to its own behaviour is always allowed.
+//! returning a turbine to its own behaviour is always allowed. A revert latches
+//! (`store::writeback_latches`, taken before the write, so a failed revert latches too): the
+//! turbine is held until an operator calls [`WriteBack::enable`], across restarts and on every
+//! process.
 //!
 //! - What is stored: every write, failed write, revert and dry-run; a hold only when it differs
 //!   from the turbine's previous row, or once an hour when it repeats ([`audit::HOLD_REPEAT`]).
 //! - Rate limit: on an enabled turbine the last write, failed write or revert starts the
 //!   interval, so a failed write is retried one interval later, never in a storm; a revert also
-//!   counts, and does not disable the turbine: if it stays in `enabled_turbines` stepping
-//!   resumes from 0 one interval later (remove it from the list to keep it off). On a dry-run
+//!   counts, so after a re-enable stepping resumes from 0 one interval after the revert at the
+//!   earliest. On a dry-run
 //!   turbine the last dry-run starts the interval, so its audit shows the hourly cadence a real
 //!   write-back would have.
 //! - A device that cannot be read before deciding is an error and nothing is stored: no decision
 //!   was made. A failed write is stored as `failed`, logged at error level, and returned as
 //!   [`WriteBackError::WriteFailed`].
 //! - Steps and reverts of one turbine are serialised, so a revert never interleaves with a step.
+//! - One process writes to a turbine: an enabled turbine is stepped only by the process holding
+//!   its PostgreSQL write lock (`store::writer_locks`); another process holds `other_writer`
+//!   and takes the turbine over when the holder's connection closes (it stopped or died).
 //! - The audit row is inserted after the device write: if PostgreSQL fails at that moment the
 //!   error log carries the whole row.
 
@@ -45,6 +51,8 @@ pub use policy::{Decision, DeviceState, HoldReason, PolicyInput, Target, decide}
 use crate::config::ModbusSource;
 use crate::domain::TurbineName;
 use crate::store::StoreError;
+use crate::store::writeback_latches::{self as latches, Latch};
+use crate::store::writer_locks::WriterLocks;
 use crate::store::yaw_offset_writes::{self as rows, NewYawOffsetWrite, WriteMode};
 use verify::{WriteOutcome, write_verified};
 
@@ -102,6 +110,7 @@ pub struct WriteBack {
     settings: WriteBackSettings,
     turbines: HashMap<TurbineName, Entry>,
     clock: Clock,
+    locks: WriterLocks,
 }
 
 impl WriteBack {
@@ -123,7 +132,8 @@ impl WriteBack {
                 "writeback.enabled_turbines: {unknown:?} is not a Modbus turbine of this farm"
             )));
         }
-        Ok(Self { pool, settings, turbines: map, clock: Arc::new(Utc::now) })
+        let locks = WriterLocks::new(&pool);
+        Ok(Self { pool, settings, turbines: map, clock: Arc::new(Utc::now), locks })
     }
 
     /// Replaces the clock (tests step through hours without waiting).
@@ -182,6 +192,12 @@ impl WriteBack {
         let counted: &[WriteMode] =
             if enabled { &[WriteMode::Write, WriteMode::Failed, WriteMode::Revert] } else { &[WriteMode::DryRun] };
         let last_step = rows::last_write_time(&self.pool, e.turbine_id, counted).await?;
+        // A dry-run writes nothing: it needs neither the latch nor the lock.
+        let (latch, write_lock) = if enabled {
+            (latches::latch_of(&self.pool, e.turbine_id).await?, self.locks.hold(e.turbine_id).await?)
+        } else {
+            (None, true)
+        };
         let decision = decide(&PolicyInput {
             settings: &self.settings,
             enabled,
@@ -190,6 +206,8 @@ impl WriteBack {
             target: target.as_ref(),
             last_step,
             now,
+            latch: latch.as_ref(),
+            write_lock,
         });
         let row =
             |mode, reason| audit::row(e.turbine_id, now, mode, Some(&before), target.as_ref(), STEP_ACTOR, reason);
@@ -233,6 +251,8 @@ impl WriteBack {
         let e = self.entry(turbine)?;
         let _serialised = e.lock.lock().await;
         let now = (self.clock)();
+        // Latched first: should the write fail, the loop must still not step the turbine again.
+        latches::latch(&self.pool, e.turbine_id, now, actor).await?;
         let mut session = e.device.session();
         // Revert even when the registers cannot be read (e.g. an enable value other than 0/1).
         let before = session
@@ -256,6 +276,31 @@ impl WriteBack {
             )
             .await?;
         Ok(Reverted { before, after })
+    }
+
+    /// Lifts a revert's latch on `turbine` so the loop may step it again (when it is enabled),
+    /// audited as an `enable` row with `actor`. Writes nothing to the controller. Returns the
+    /// latch lifted; None (and nothing stored) when the turbine was not latched.
+    pub async fn enable(&self, turbine: &TurbineName, actor: &str) -> Result<Option<Latch>, WriteBackError> {
+        let e = self.entry(turbine)?;
+        let _serialised = e.lock.lock().await;
+        let Some(latch) = latches::release(&self.pool, e.turbine_id).await? else {
+            return Ok(None);
+        };
+        let reason = format!(
+            "enable: latch of the revert by {} at {} lifted",
+            latch.actor,
+            latch.since.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+        let row = audit::row(e.turbine_id, (self.clock)(), WriteMode::Enable, None, None, actor, reason);
+        tracing::info!(turbine = %turbine, actor, "{}", row.reason);
+        self.insert(row).await?;
+        Ok(Some(latch))
+    }
+
+    /// The turbine's revert latch, if it is held by one (for status displays).
+    pub async fn latch(&self, turbine: &TurbineName) -> Result<Option<Latch>, WriteBackError> {
+        Ok(latches::latch_of(&self.pool, self.entry(turbine)?.turbine_id).await?)
     }
 
     /// Audits a write's outcome: `row` as is when verified, as `failed` (with an error log)

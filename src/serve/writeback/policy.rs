@@ -4,6 +4,8 @@
 //! guardrail is unit-tested at its boundary (`policy_tests.rs`).
 //!
 //! # Rules, in the order they are checked
+//! 0. On an enabled turbine: a revert's latch -> hold `reverted` until an operator re-enables
+//!    it; another process holding the turbine's write lock -> hold `other_writer`.
 //! 1. No target (no active model) -> hold `no_model`.
 //! 2. A target that is not finite, an interval that is not finite or is upside down, or a model
 //!    version below 1 (never registered) -> hold `invalid_target`.
@@ -33,6 +35,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::WriteBackSettings;
 use crate::model::estimate::VaneErrorEstimate;
+use crate::store::writeback_latches::Latch;
 
 /// The yaw offset an active model asks for.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -96,6 +99,11 @@ pub struct PolicyInput<'a> {
     /// turbine; a dry-run on a dry-run turbine).
     pub last_step: Option<DateTime<Utc>>,
     pub now: DateTime<Utc>,
+    /// The turbine's revert latch, if an operator reverted it and has not re-enabled it.
+    pub latch: Option<&'a Latch>,
+    /// Whether this process holds the turbine's write lock (`store::writer_locks`); only
+    /// asked for on enabled turbines, true on the others.
+    pub write_lock: bool,
 }
 
 /// What to do this round.
@@ -124,6 +132,10 @@ pub enum HoldReason {
     RateLimited { wait_s: u64 },
     /// The read-back state cannot be stepped from (what is wrong with it).
     InvalidDevice(String),
+    /// An operator reverted the turbine; it stays at its own behaviour until re-enabled.
+    Reverted(Latch),
+    /// Another process holds the turbine's write lock and writes to it.
+    OtherWriter,
 }
 
 impl HoldReason {
@@ -137,6 +149,8 @@ impl HoldReason {
             HoldReason::AtTarget { .. } => "at_target",
             HoldReason::RateLimited { .. } => "rate_limited",
             HoldReason::InvalidDevice(_) => "invalid_device",
+            HoldReason::Reverted(_) => "reverted",
+            HoldReason::OtherWriter => "other_writer",
         }
     }
 }
@@ -152,6 +166,14 @@ impl fmt::Display for HoldReason {
             }
             HoldReason::AtTarget { offset_deg } => write!(f, "controller already applies {offset_deg:+.2} deg"),
             HoldReason::RateLimited { wait_s } => write!(f, "last step too recent, next allowed in {wait_s} s"),
+            HoldReason::Reverted(latch) => write!(
+                f,
+                "reverted by {} at {}; held at the turbine's own behaviour until an operator re-enables it \
+                 (`trueyaw writeback enable` or POST .../writeback/enable)",
+                latch.actor,
+                latch.since.format("%Y-%m-%d %H:%M:%S UTC")
+            ),
+            HoldReason::OtherWriter => write!(f, "another trueyaw process holds this turbine's write lock"),
         }
     }
 }
@@ -160,6 +182,14 @@ impl fmt::Display for HoldReason {
 pub fn decide(input: &PolicyInput<'_>) -> Decision {
     let hold = |reason| Decision::Hold { reason };
     let s = input.settings;
+    if input.enabled {
+        if let Some(latch) = input.latch {
+            return hold(HoldReason::Reverted(latch.clone()));
+        }
+        if !input.write_lock {
+            return hold(HoldReason::OtherWriter);
+        }
+    }
     let Some(target) = input.target else {
         return hold(HoldReason::NoModel);
     };

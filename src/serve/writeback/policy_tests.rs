@@ -30,6 +30,8 @@ fn run(s: &WriteBackSettings, applied: f64, t: Option<&Target>) -> Decision {
         target: t,
         last_step: None,
         now: now(),
+        latch: None,
+        write_lock: true,
     })
 }
 
@@ -109,6 +111,8 @@ fn reaching_four_degrees_takes_eight_hourly_steps() {
             target: Some(&t),
             last_step: last,
             now: at,
+            latch: None,
+            write_lock: true,
         });
         if let Decision::Write { to } = d {
             writes.push(to);
@@ -156,6 +160,8 @@ fn a_step_is_rate_limited_until_the_interval_has_passed() {
             target: Some(&t),
             last_step,
             now: now(),
+            latch: None,
+            write_lock: true,
         })
     };
     let held = at(Some(now() - Duration::seconds(3599)));
@@ -180,6 +186,8 @@ fn a_step_is_rate_limited_until_the_interval_has_passed() {
         target: Some(&t),
         last_step: Some(now()),
         now: now(),
+        latch: None,
+        write_lock: true,
     });
     assert_eq!(written(&d), 1.0);
 }
@@ -195,6 +203,8 @@ fn at_target_is_reported_before_the_rate_limit() {
         target: Some(&target(4.0)),
         last_step: Some(now()),
         now: now(),
+        latch: None,
+        write_lock: true,
     });
     assert_eq!(hold_code(&d), "at_target");
 }
@@ -210,6 +220,8 @@ fn a_turbine_not_enabled_is_dry_run_with_the_same_step() {
         target: Some(&target(-3.0)),
         last_step: None,
         now: now(),
+        latch: None,
+        write_lock: true,
     });
     assert_eq!(d, Decision::DryRun { would_write_to: -0.5 });
 }
@@ -225,6 +237,8 @@ fn a_disabled_register_counts_as_zero_applied_offset() {
         target: Some(&target(3.0)),
         last_step: None,
         now: now(),
+        latch: None,
+        write_lock: true,
     });
     assert_eq!(written(&d), 0.5, "a stale 3.0 in a disabled register is not a starting point");
     let d = decide(&PolicyInput { device: device(3.0, false), target: Some(&target(0.0)), ..input_for(&s) });
@@ -240,6 +254,8 @@ fn input_for(s: &WriteBackSettings) -> PolicyInput<'_> {
         target: None,
         last_step: None,
         now: now(),
+        latch: None,
+        write_lock: true,
     }
 }
 
@@ -274,4 +290,31 @@ fn a_target_comes_from_the_operating_mean_of_an_estimate() {
     let t = Target::from_estimate(&e).unwrap();
     assert_eq!(t, Target { yaw_offset_deg: 2.5, ci95: [2.0, 3.1], model_version: 4 });
     assert!((t.ci95_width_deg() - 1.1).abs() < 1e-12);
+}
+
+#[test]
+fn a_reverted_turbine_holds_until_re_enabled_and_a_dry_run_one_still_audits() {
+    let s = settings();
+    let latch = Latch { since: now() - Duration::days(3), actor: "token:ops".into() };
+    let t = target(4.0);
+    let latched = PolicyInput { target: Some(&t), latch: Some(&latch), ..input_for(&s) };
+    let d = decide(&latched);
+    assert_eq!(hold_code(&d), "reverted");
+    let Decision::Hold { reason } = d else { unreachable!() };
+    let text = reason.to_string();
+    assert!(text.contains("token:ops") && text.contains("writeback enable"), "{text}");
+    // Before every other rule: no model, a wide interval or the rate limit do not hide it.
+    assert_eq!(hold_code(&decide(&PolicyInput { target: None, ..latched })), "reverted");
+    // A dry-run turbine writes nothing either way: it keeps auditing what it would do.
+    assert_eq!(decide(&PolicyInput { enabled: false, ..latched }), Decision::DryRun { would_write_to: 0.5 });
+    assert_eq!(written(&decide(&PolicyInput { latch: None, ..latched })), 0.5);
+}
+
+#[test]
+fn a_turbine_another_process_writes_to_is_held_and_dry_run_needs_no_lock() {
+    let s = settings();
+    let t = target(4.0);
+    let elsewhere = PolicyInput { target: Some(&t), write_lock: false, ..input_for(&s) };
+    assert_eq!(decide(&elsewhere), Decision::Hold { reason: HoldReason::OtherWriter });
+    assert_eq!(decide(&PolicyInput { enabled: false, ..elsewhere }), Decision::DryRun { would_write_to: 0.5 });
 }

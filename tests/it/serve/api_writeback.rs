@@ -1,5 +1,6 @@
 //! Write-back through `serve`: the loop steps an enabled simulated turbine toward its active
-//! model's offset, dry-runs the others, and an operator's revert hands the controller back.
+//! model's offset, dry-runs the others, an operator's revert hands the controller back and
+//! latches until the operator re-enables it.
 
 use std::time::Duration;
 
@@ -56,6 +57,23 @@ async fn the_loop_steps_enabled_turbines_dry_runs_the_rest_and_revert_hands_back
     assert_eq!(sim.true_state(0).applied_offset_deg, 0.0);
     let audit = trueyaw::store::audit::recent(&s.db.pool, Some("wf/T01"), 5).await.unwrap();
     assert_eq!(audit[0].action, "writeback.revert");
+
+    // The revert latches: the loop holds T01 until an operator re-enables it.
+    let t01: serde_json::Value = s.get("/api/v1/turbines/T01/writeback", v).await.json().await.unwrap();
+    assert!(t01["latch"]["actor"].is_string() && t01["latch"]["since"].is_string(), "{t01}");
+    assert_eq!(s.post("/api/v1/turbines/T01/writeback/enable", v, &serde_json::json!({})).await.status(), 403);
+    let e: serde_json::Value = s
+        .post("/api/v1/turbines/T01/writeback/enable", Some(&s.operator), &serde_json::json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((e["mode"].as_str(), e["lifted"]["actor"].is_string()), (Some("write"), true), "{e}");
+    let t01: serde_json::Value = s.get("/api/v1/turbines/T01/writeback", v).await.json().await.unwrap();
+    assert!(t01["latch"].is_null(), "{t01}");
+    assert_eq!(t01["recent"][0]["mode"], "enable");
+    let audit = trueyaw::store::audit::recent(&s.db.pool, Some("wf/T01"), 5).await.unwrap();
+    assert_eq!(audit[0].action, "writeback.enable");
     s.stop().await;
     sim.shutdown().await;
 }
