@@ -127,6 +127,16 @@ pub struct ServeSettings {
     /// Run the SCADA Modbus server.
     #[serde(default = "defaults::yes")]
     pub scada_enabled: bool,
+    /// A SCADA connection that sends nothing for this long is closed, seconds.
+    #[serde(default = "defaults::scada_idle_timeout_s")]
+    pub scada_idle_timeout_s: u64,
+    /// A SCADA connection that sent part of a request and not the rest for this long is
+    /// closed, seconds.
+    #[serde(default = "defaults::scada_frame_timeout_s")]
+    pub scada_frame_timeout_s: u64,
+    /// Most SCADA connections open at once; more are closed as they arrive.
+    #[serde(default = "defaults::scada_max_connections")]
+    pub scada_max_connections: usize,
     /// Also poll the farm's turbines in this process (instead of a separate `trueyaw poll`).
     #[serde(default)]
     pub run_poller: bool,
@@ -226,6 +236,15 @@ mod defaults {
     }
     pub fn scada_addr() -> std::net::SocketAddr {
         ([127, 0, 0, 1], 5020).into()
+    }
+    pub fn scada_idle_timeout_s() -> u64 {
+        120
+    }
+    pub fn scada_frame_timeout_s() -> u64 {
+        10
+    }
+    pub fn scada_max_connections() -> usize {
+        1024
     }
     pub fn yes() -> bool {
         true

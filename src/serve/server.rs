@@ -16,7 +16,7 @@ use super::auth::TokenVerifier;
 use super::latest::LatestReadings;
 use super::live::{LiveStatus, live};
 use super::model_cache::ModelCache;
-use super::scada::{ScadaServer, ScadaSource, ScadaStatus, ScadaValues};
+use super::scada::{ScadaLimits, ScadaServer, ScadaSource, ScadaStatus, ScadaValues};
 use super::state::{AppState, Directory, IngestView, StateInner, TurbineInfo};
 use super::supervisor::Supervisor;
 use super::writeback::{WriteBack, WriteBackTurbine};
@@ -91,6 +91,11 @@ impl Server {
             let s = ScadaServer::bind(state.settings.scada_addr, source).await.with_context(|| {
                 format!("binding the SCADA server to {} (serve.scada_addr)", state.settings.scada_addr)
             })?;
+            let s = s.with_limits(ScadaLimits {
+                idle_timeout: Duration::from_secs(state.settings.scada_idle_timeout_s),
+                frame_timeout: Duration::from_secs(state.settings.scada_frame_timeout_s),
+                max_connections: state.settings.scada_max_connections,
+            });
             let _ = state.scada_requests.set(s.requests_served());
             let _ = state.scada_exceptions.set(s.exceptions_sent());
             Some(s)

@@ -1,5 +1,6 @@
 //! The SCADA Modbus server over real sockets: register values, exceptions, a third-party client
-//! (pymodbus), bad frames, many connections and shutdown.
+//! (pymodbus), bad frames, idle and half-open connections, the connection cap, many connections
+//! and shutdown.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -13,7 +14,7 @@ use tokio::task::JoinHandle;
 use tokio_modbus::client::Context;
 use tokio_modbus::prelude::*;
 use tokio_util::sync::CancellationToken;
-use trueyaw::serve::scada::{ScadaServer, ScadaSource, ScadaStatus, ScadaValues};
+use trueyaw::serve::scada::{ScadaLimits, ScadaServer, ScadaSource, ScadaStatus, ScadaValues};
 
 use crate::support::farm::{python, python_has};
 
@@ -70,7 +71,14 @@ impl Running {
 }
 
 async fn start() -> Running {
-    let server = ScadaServer::bind("127.0.0.1:0".parse().unwrap(), fake_source()).await.expect("bind port 0");
+    start_with(ScadaLimits::default()).await
+}
+
+async fn start_with(limits: ScadaLimits) -> Running {
+    let server = ScadaServer::bind("127.0.0.1:0".parse().unwrap(), fake_source())
+        .await
+        .expect("bind port 0")
+        .with_limits(limits);
     let addr = server.local_addr();
     assert_ne!(addr.port(), 0);
     let (server_requests, server_exceptions) = (server.requests_served(), server.exceptions_sent());
@@ -243,4 +251,53 @@ async fn stopping_the_server_closes_connections_and_the_port() {
     let after = tokio::time::timeout(Duration::from_secs(2), ctx.read_input_registers(0, 7)).await;
     assert!(matches!(after, Ok(Err(_))), "a read after stop fails at once: {after:?}");
     assert!(TcpStream::connect(addr).await.is_err(), "nothing listens after stop");
+}
+
+#[tokio::test]
+async fn idle_and_half_sent_connections_are_closed_and_a_polling_one_is_kept() {
+    let limits = ScadaLimits {
+        idle_timeout: Duration::from_millis(1500),
+        frame_timeout: Duration::from_millis(500),
+        ..ScadaLimits::default()
+    };
+    let server = start_with(limits).await;
+    let mut polling = connect(server.addr, 1).await;
+    let mut idle = raw_connection(server.addr, &[]).await;
+    // Half a frame, then a byte at a time: the frame deadline runs from the first byte.
+    let mut half = raw_connection(server.addr, &[0, 1, 0, 0, 0, 6, 1]).await;
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let _ = half.write_all(&[0x04]).await;
+    }
+    assert!(closed_by_server(&mut half, Duration::from_millis(500)).await, "half frame closed after 0.5 s");
+    // A controller polling every 0.4 s outlives the idle deadline several times over.
+    for _ in 0..8 {
+        assert_eq!(polling.read_input_registers(0, 7).await.unwrap(), Ok(UNIT1_WORDS.to_vec()));
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    assert!(closed_by_server(&mut idle, Duration::from_millis(100)).await, "silent connection closed after 1.5 s");
+    assert_eq!(polling.read_input_registers(6, 1).await.unwrap(), Ok(vec![UNIT1_WORDS[6]]));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn connections_beyond_the_cap_are_closed_and_those_open_are_served() {
+    let server = start_with(ScadaLimits { max_connections: 3, ..ScadaLimits::default() }).await;
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        let mut ctx = connect(server.addr, 1).await;
+        assert_eq!(ctx.read_input_registers(0, 7).await.unwrap(), Ok(UNIT1_WORDS.to_vec()));
+        open.push(ctx);
+    }
+    let mut extra = raw_connection(server.addr, &[]).await;
+    assert!(closed_by_server(&mut extra, Duration::from_secs(2)).await, "the fourth connection is closed");
+    for ctx in &mut open {
+        assert_eq!(ctx.read_input_registers(0, 7).await.unwrap(), Ok(UNIT1_WORDS.to_vec()));
+    }
+    // A closed connection frees its place.
+    drop(open.pop());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut again = connect(server.addr, 2).await;
+    assert_eq!(again.read_input_registers(6, 1).await.unwrap(), Ok(vec![1]));
+    server.shutdown().await;
 }

@@ -38,7 +38,7 @@ pub mod server;
 pub mod service;
 
 pub use registers::encode;
-pub use server::ScadaServer;
+pub use server::{ScadaLimits, ScadaServer};
 pub use service::ScadaService;
 
 /// Number of input registers served (addresses 0 to 6).
